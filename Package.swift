@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// dpo-ddp: Direct Preference Optimization for GPT-2, data parallel over MPI, on CPUs with BLAS.
+//
+// Targets are layered lowest first; each imports only targets below it (see docs/architecture.md):
+//   CMPI, CBLAS -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
+//   -> Distributed -> DPO -> dpo-ddp
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "dpo-ddp",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dpo-ddp", targets: ["dpo-ddp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "MPIShim", dependencies: ["CMPI"]),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Safetensors"),
+        .target(name: "GPT2", dependencies: ["Kernels", "Safetensors"], swiftSettings: optimize),
+        .target(name: "Tokenizer", swiftSettings: optimize),
+        .target(name: "PreferenceData", dependencies: ["Tokenizer"]),
+        .target(name: "Distributed", dependencies: ["MPIShim"]),
+        .target(name: "DPO", dependencies: ["GPT2", "PreferenceData", "Distributed", "Kernels"],
+                swiftSettings: optimize),
+        .executableTarget(name: "dpo-ddp", dependencies: [
+            "DPO", "GPT2", "Tokenizer", "PreferenceData", "Distributed",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
+        .testTarget(name: "GPT2Tests", dependencies: ["GPT2", "Kernels", "Safetensors"]),
+        .testTarget(name: "ParityTests", dependencies: ["GPT2", "DPO", "Safetensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "PreferenceDataTests", dependencies: ["PreferenceData", "Tokenizer"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "dpo-ddp"]),
+    ]
+)
