@@ -1,0 +1,38 @@
+import Foundation
+import Dispatch
+
+/// How many threads the memory-bound kernels may use in this process.
+///
+/// Set it once at start-up (for example cores / ranks when several MPI ranks share a machine;
+/// 1 in debug mode). Results never depend on it: kernels split work into fixed-size blocks and
+/// reduce partial sums in block order, so any thread count gives bit-identical output.
+public enum KernelThreads {
+    nonisolated(unsafe) private static var configured = 0
+
+    /// The thread count in use: the configured value, else the number of active processors.
+    public static var count: Int {
+        configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Sets the thread count; values below 1 restore the default (all active processors).
+    public static func set(_ threads: Int) { configured = max(0, threads) }
+}
+
+/// Runs `body` over `0..<count` split into contiguous ranges, one per worker thread.
+///
+/// The split only decides which thread runs which rows; `body` must write disjoint outputs per
+/// index, so the result does not depend on the number of threads.
+@inlinable
+public func parallelRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let threads = max(1, min(KernelThreads.count, count / max(1, minimumPerThread)))
+    if threads == 1 {
+        body(0..<count)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+        let start = count * worker / threads
+        let end = count * (worker + 1) / threads
+        if start < end { body(start..<end) }
+    }
+}
