@@ -1,0 +1,182 @@
+import Kernels
+
+/// GPT-2 (Hugging Face's `GPT2LMHeadModel`, tied embeddings, `gelu_new`) on CPUs: one flat
+/// parameter buffer, a forward pass to next-token log-probabilities at selected rows, and the
+/// full backward pass into one flat gradient buffer.
+///
+/// Every matmul goes through BLAS; the memory-bound kernels come from `Kernels`. A model is not
+/// thread-safe: one forward/backward at a time.
+public final class GPT2Model {
+    /// The model's shape.
+    public let config: GPT2Config
+    /// Where each named tensor lives in `parameters` and `gradients`.
+    public let layout: GPT2Layout
+    /// All parameters, in `layout` order.
+    public let parameters: FloatBuffer
+    /// Gradients in the same layout, or nil for a frozen (reference) model.
+    public let gradients: FloatBuffer?
+    private var acts: GPT2Activations?
+
+    /// A zero-initialised model; call `initializeRandomly(seed:)` or load a checkpoint.
+    /// A frozen model (`trainable: false`) allocates no gradient buffer.
+    public init(config: GPT2Config, trainable: Bool = true) throws(GPT2ConfigError) {
+        try config.validate()
+        self.config = config
+        layout = GPT2Layout(config)
+        parameters = FloatBuffer(count: layout.count)
+        gradients = trainable ? FloatBuffer(count: layout.count) : nil
+    }
+
+    /// Sets every gradient to zero (call before the first micro-step of an optimiser step).
+    public func zeroGradients() { gradients?.zero() }
+
+    /// Runs the forward pass and returns the log-probability of each target, `[M]`.
+    ///
+    /// The returned buffer, `logits(...)` and `logitSums` stay valid until the next
+    /// `forward` or `backward` call.
+    @discardableResult
+    public func forward(_ input: GPT2Input) throws(GPT2ConfigError) -> UnsafeBufferPointer<Float> {
+        try input.validate(for: config)
+        let b = input.batchSize, t = input.seqLen, n = b * t, m = input.targets.count
+        let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
+        let a = activations(rows: n, attention: b * nh * t * t, targets: m)
+        a.tokens = input.tokens
+        a.positions = input.positions
+        a.targetRows = input.targetRows
+        a.targets = input.targets
+        a.batchSize = b
+        a.seqLen = t
+        let p = parameters.base
+        let eps = config.layerNormEpsilon
+        a.tokens.withUnsafeBufferPointer { tok in
+            a.positions.withUnsafeBufferPointer { pos in
+                embeddingForward(out: a.encoded.base, tokens: tok.baseAddress!, positions: pos.baseAddress!,
+                                 wte: p + layout.wte, wpe: p + layout.wpe, rows: n, channels: c)
+            }
+        }
+        for (l, w) in layout.blocks.enumerated() {
+            let s = a.blocks[l]
+            let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
+            layerNormForward(out: s.ln1.base, mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, inp: input,
+                             weight: p + w.ln1Weight, bias: p + w.ln1Bias, rows: n, channels: c, epsilon: eps)
+            matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
+                          rows: n, inChannels: c, outChannels: 3 * c)
+            attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
+                             batch: b, seqLen: t, channels: c, heads: nh)
+            matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
+                          bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c)
+            residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
+            layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
+                             weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
+            matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
+                          rows: n, inChannels: c, outChannels: inner)
+            geluForward(out: s.fchGelu.base, inp: s.fch.base, count: n * inner)
+            matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
+                          bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c)
+            residualForward(out: s.res3.base, a: s.res2.base, b: a.scratch.base, count: n * c)
+        }
+        let last = config.nLayer == 0 ? a.encoded.base : a.blocks[config.nLayer - 1].res3.base
+        layerNormForward(out: a.lnf.base, mean: a.lnfMean.base, rstd: a.lnfRstd.base, inp: last,
+                         weight: p + layout.lnfWeight, bias: p + layout.lnfBias, rows: n, channels: c, epsilon: eps)
+        a.targetRows.withUnsafeBufferPointer { rows in
+            for (i, row) in rows.enumerated() {
+                (a.selected.base + i * c).update(from: a.lnf.base + Int(row) * c, count: c)
+            }
+        }
+        a.targets.withUnsafeBufferPointer { tg in
+            logProbHeadForward(logp: a.logp.base, logitSums: a.logitSums.base, logits: a.logits.base,
+                               lse: a.lse.base, inp: a.selected.base, wte: p + layout.wte,
+                               targets: tg.baseAddress!, rows: m, channels: c, vocab: v)
+        }
+        return UnsafeBufferPointer(start: a.logp.base, count: m)
+    }
+
+    /// Logits of target `m` of the last forward pass, `[V]` (before any backward pass).
+    public func logits(target m: Int) -> UnsafeBufferPointer<Float> {
+        let a = acts!
+        return UnsafeBufferPointer(start: a.logits.base + m * config.vocabSize, count: config.vocabSize)
+    }
+
+    /// Σ_v logits[m, v] of each target of the last forward pass, `[M]`.
+    public var logitSums: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: acts!.logitSums.base, count: acts!.targets.count)
+    }
+
+    /// Backpropagates `dlogp[m] = ∂loss/∂logp[m]` from the last forward pass and *adds* the
+    /// parameter gradients to `gradients` (so micro-steps accumulate).
+    public func backward(dlogp: UnsafeBufferPointer<Float>) {
+        guard let grads = gradients else { preconditionFailure("backward on a frozen GPT2Model") }
+        let a = acts!
+        let b = a.batchSize, t = a.seqLen, n = b * t, m = a.targets.count
+        precondition(dlogp.count == m, "backward: \(dlogp.count) gradients for \(m) targets")
+        let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
+        let p = parameters.base, g = grads.base
+        a.dlogp.base.update(from: dlogp.baseAddress!, count: m)
+        a.dselected.base.update(repeating: 0, count: m * c)
+        a.targets.withUnsafeBufferPointer { tg in
+            logProbHeadBackward(dinp: a.dselected.base, dwte: g + layout.wte, logits: a.logits.base,
+                                dlogp: a.dlogp.base, lse: a.lse.base, inp: a.selected.base,
+                                wte: p + layout.wte, targets: tg.baseAddress!, rows: m, channels: c, vocab: v)
+        }
+        a.dln.base.update(repeating: 0, count: n * c)
+        a.targetRows.withUnsafeBufferPointer { rows in
+            for (i, row) in rows.enumerated() {
+                accumulate(a.dln.base + Int(row) * c, a.dselected.base + i * c, count: c)
+            }
+        }
+        a.dres.base.update(repeating: 0, count: n * c)
+        let last = config.nLayer == 0 ? a.encoded.base : a.blocks[config.nLayer - 1].res3.base
+        layerNormBackward(dinp: a.dres.base, dweight: g + layout.lnfWeight, dbias: g + layout.lnfBias,
+                          dout: a.dln.base, inp: last, weight: p + layout.lnfWeight,
+                          mean: a.lnfMean.base, rstd: a.lnfRstd.base, rows: n, channels: c)
+        for (l, w) in layout.blocks.enumerated().reversed() {
+            let s = a.blocks[l]
+            let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
+            // res3 = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂res3 and becomes ∂/∂res2.
+            a.dfchGelu.base.update(repeating: 0, count: n * inner)
+            matmulBackward(dinp: a.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
+                           dout: a.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
+                           rows: n, inChannels: inner, outChannels: c)
+            a.dfch.base.update(repeating: 0, count: n * inner)
+            geluBackward(dinp: a.dfch.base, dout: a.dfchGelu.base, inp: s.fch.base, count: n * inner)
+            a.dln.base.update(repeating: 0, count: n * c)
+            matmulBackward(dinp: a.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
+                           dout: a.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
+                           rows: n, inChannels: c, outChannels: inner)
+            layerNormBackward(dinp: a.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
+                              dout: a.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
+                              mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, rows: n, channels: c)
+            // res2 = input + attnProj(attention(qkv(ln1(input)))): dres becomes ∂/∂input.
+            a.datty.base.update(repeating: 0, count: n * c)
+            matmulBackward(dinp: a.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
+                           dout: a.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
+                           rows: n, inChannels: c, outChannels: c)
+            a.dqkv.base.update(repeating: 0, count: n * 3 * c)
+            attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
+                              batch: b, seqLen: t, channels: c, heads: nh)
+            a.dln.base.update(repeating: 0, count: n * c)
+            matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
+                           dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
+                           rows: n, inChannels: c, outChannels: 3 * c)
+            layerNormBackward(dinp: a.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
+                              dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
+                              mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)
+        }
+        a.tokens.withUnsafeBufferPointer { tok in
+            a.positions.withUnsafeBufferPointer { pos in
+                embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: a.dres.base,
+                                  tokens: tok.baseAddress!, positions: pos.baseAddress!, rows: n, channels: c)
+            }
+        }
+    }
+
+    private func activations(rows n: Int, attention: Int, targets m: Int) -> GPT2Activations {
+        if let a = acts, a.fits(rows: n, attention: attention, targets: m) { return a }
+        let rows = max(n, acts?.rowCapacity ?? 0), att = max(attention, acts?.attentionCapacity ?? 0)
+        let targets = max(m, acts?.targetCapacity ?? 0)
+        acts = nil  // release the old buffers before allocating the larger ones
+        let grown = GPT2Activations(rows: rows, attention: att, targets: targets, config: config)
+        acts = grown
+        return grown
+    }
+}
