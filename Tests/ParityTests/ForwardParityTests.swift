@@ -1,0 +1,49 @@
+import GPT2
+import XCTest
+
+/// Forward pass against PyTorch `GPT2LMHeadModel` (eager attention, float32).
+///
+/// Tolerances: logits ≤ 1e-4 relative to their largest magnitude, and summed completion
+/// log-probabilities within 1e-4 absolute. float32 has ~6e-8 relative precision; a 2-layer
+/// forward accumulates a few hundred roundings in different orders than MKL, observed ~1e-7,
+/// so 1e-4 leaves room for summation order while still catching any real difference (a wrong
+/// epsilon, scale, mask or GELU variant moves logits by 1e-3 or more).
+final class ForwardParityTests: XCTestCase {
+    func logitsAtFixtureRows(_ model: GPT2Model, _ fixture: ParityFixture) throws -> [Float] {
+        let tokens = fixture.inputs.input_ids.flatMap { $0 }
+        let rows = fixture.inputs.logit_rows.map { Int32($0[0] * fixture.seqLen + $0[1]) }
+        let input = GPT2Input(tokens: tokens, batchSize: fixture.rows, seqLen: fixture.seqLen,
+                              targetRows: rows, targets: rows.map { _ in 0 })
+        try model.forward(input)
+        return (0..<rows.count).flatMap { Array(model.logits(target: $0)) }
+    }
+
+    func testLogitsMatchPyTorch() throws {
+        let fixture = try ParityFixture()
+        let logits = try logitsAtFixtureRows(try fixture.model("tiny-gpt2"), fixture)
+        let error = ParityFixture.relativeError(logits, try fixture.expected.floats("logits"))
+        XCTAssertLessThanOrEqual(error, 1e-4)
+    }
+
+    func testFloat16CheckpointLogitsMatchPyTorch() throws {
+        let fixture = try ParityFixture()
+        let logits = try logitsAtFixtureRows(try fixture.model("tiny-gpt2-f16"), fixture)
+        let error = ParityFixture.relativeError(logits, try fixture.expected.floats("f16_logits"))
+        XCTAssertLessThanOrEqual(error, 1e-4)
+        // The F16 weights really are different numbers: the F32 logits must not match as well.
+        let f32Error = ParityFixture.relativeError(logits, try fixture.expected.floats("logits"))
+        XCTAssertGreaterThan(f32Error, 10 * error)
+    }
+
+    func testSummedCompletionLogProbsMatchPyTorch() throws {
+        let fixture = try ParityFixture()
+        let model = try fixture.model("tiny-gpt2", trainable: false)
+        let (input, owner) = fixture.completionInput()
+        let logp = try model.forward(input)
+        var sums = [Double](repeating: 0, count: fixture.rows)
+        for (m, row) in owner.enumerated() { sums[row] += Double(logp[m]) }
+        for (ours, reference) in zip(sums, fixture.inputs.expected.logps) {
+            XCTAssertEqual(ours, reference, accuracy: 1e-4)
+        }
+    }
+}
