@@ -1,0 +1,144 @@
+import Foundation
+import MPIShim
+
+/// The processes of `MPI_COMM_WORLD`, started by `mpirun`, `srun` or another MPI launcher.
+///
+/// Creating one initializes MPI (`MPI_Init_thread` with `MPI_THREAD_FUNNELED`) unless it is
+/// initialized already, and makes MPI return errors as codes (`MPI_ERRORS_RETURN`), which every
+/// method turns into a thrown `MPIError`. Call `finalize()` once training is done; MPI cannot be
+/// initialized again in the same process after that.
+///
+/// Buffers longer than `maxChunkCount` elements (bytes, for `broadcast`) are sent in several
+/// collective calls, because MPI counts elements with a 32-bit `int`.
+public final class MPICommunicator: Communicator {
+    /// The largest element count MPI accepts in one call: `Int32.max`.
+    public static let defaultMaxChunkCount = Int(Int32.max)
+
+    /// This process's rank in `MPI_COMM_WORLD`.
+    public let rank: Int
+
+    /// The number of processes in `MPI_COMM_WORLD`.
+    public let size: Int
+
+    /// The most elements (bytes, for `broadcast`) passed to one MPI call.
+    public let maxChunkCount: Int
+
+    private let world: MPI_Comm
+
+    /// Initializes MPI and reads this process's rank and the world size.
+    ///
+    /// - Parameter maxChunkCount: the most elements per MPI call, in `1...Int32.max`; tests pass
+    ///   small values to exercise chunking.
+    /// - Throws: `MPIError` when MPI was finalized already or fails to initialize.
+    public init(maxChunkCount: Int = MPICommunicator.defaultMaxChunkCount) throws {
+        precondition((1...Self.defaultMaxChunkCount).contains(maxChunkCount),
+                     "maxChunkCount must be in 1...\(Self.defaultMaxChunkCount), got \(maxChunkCount)")
+        guard dpo_mpi_is_finalized() == 0 else {
+            throw MPIError(operation: "MPI_Init_thread", code: nil,
+                           message: "MPI was finalized in this process and cannot be initialized again")
+        }
+        try Self.check(dpo_mpi_init(), "MPI_Init_thread")
+        let world: MPI_Comm = dpo_mpi_comm_world()
+        var rank: Int32 = 0
+        var size: Int32 = 0
+        try Self.check(MPI_Comm_rank(world, &rank), "MPI_Comm_rank")
+        try Self.check(MPI_Comm_size(world, &size), "MPI_Comm_size")
+        self.world = world
+        self.rank = Int(rank)
+        self.size = Int(size)
+        self.maxChunkCount = maxChunkCount
+    }
+
+    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try allReduce(buffer, dpo_mpi_float(), dpo_mpi_sum())
+    }
+
+    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try allReduce(buffer, dpo_mpi_double(), dpo_mpi_sum())
+    }
+
+    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws {
+        try allReduce(buffer, dpo_mpi_int64(), dpo_mpi_sum())
+    }
+
+    /// Takes the elementwise maximum of `buffer` over all ranks, in place (`MPI_MAX`).
+    public func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try allReduce(buffer, dpo_mpi_float(), dpo_mpi_max())
+    }
+
+    /// Takes the elementwise maximum of `buffer` over all ranks, in place (`MPI_MAX`).
+    public func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try allReduce(buffer, dpo_mpi_double(), dpo_mpi_max())
+    }
+
+    /// Takes the elementwise maximum of `buffer` over all ranks, in place (`MPI_MAX`).
+    public func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Int64>) throws {
+        try allReduce(buffer, dpo_mpi_int64(), dpo_mpi_max())
+    }
+
+    /// Copies `root`'s bytes to every other rank (`MPI_Bcast`).
+    ///
+    /// MPI itself checks `root`, so an invalid one comes back as MPI's `MPI_ERR_ROOT` error.
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        try requireActive("MPI_Bcast")
+        guard let base = buffer.baseAddress else { return }
+        let mpiRoot = Int32(clamping: root)
+        for start in stride(from: 0, to: buffer.count, by: maxChunkCount) {
+            let count = Int32(min(maxChunkCount, buffer.count - start))
+            try Self.check(MPI_Bcast(base + start, count, dpo_mpi_byte(), mpiRoot, world), "MPI_Bcast")
+        }
+    }
+
+    /// Returns once every rank has reached it (`MPI_Barrier`).
+    public func barrier() throws {
+        try requireActive("MPI_Barrier")
+        try Self.check(MPI_Barrier(world), "MPI_Barrier")
+    }
+
+    /// Finalizes MPI (`MPI_Finalize`); does nothing when MPI is finalized already.
+    public func finalize() throws {
+        guard dpo_mpi_is_finalized() == 0 else { return }
+        try Self.check(dpo_mpi_finalize(), "MPI_Finalize")
+    }
+
+    /// Prints `rank R: message` to standard error, then ends every rank (`MPI_Abort`), or only
+    /// this process when MPI is finalized already.
+    public func abort(message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("rank \(rank): \(message)\n".utf8))
+        guard dpo_mpi_is_finalized() == 0 else { exit(code) }
+        dpo_mpi_abort(code)
+    }
+
+    /// `MPI_Allreduce` in place, in chunks of at most `maxChunkCount` elements.
+    private func allReduce<Element>(
+        _ buffer: UnsafeMutableBufferPointer<Element>, _ datatype: MPI_Datatype, _ operation: MPI_Op
+    ) throws {
+        try requireActive("MPI_Allreduce")
+        guard let base = buffer.baseAddress else { return }
+        for start in stride(from: 0, to: buffer.count, by: maxChunkCount) {
+            let count = Int32(min(maxChunkCount, buffer.count - start))
+            try Self.check(
+                MPI_Allreduce(dpo_mpi_in_place(), base + start, count, datatype, operation, world),
+                "MPI_Allreduce")
+        }
+    }
+
+    /// Throws instead of letting Open MPI abort the job on a call after `MPI_Finalize`.
+    private func requireActive(_ operation: String) throws {
+        guard dpo_mpi_is_finalized() == 0 else {
+            throw MPIError(operation: operation, code: nil, message: "MPI was finalized already")
+        }
+    }
+
+    /// Turns an MPI return code into an `MPIError` carrying MPI's own description of it.
+    private static func check(_ code: Int32, _ operation: String) throws {
+        guard code != MPI_SUCCESS else { return }
+        var text = [CChar](repeating: 0, count: 512)  // Open MPI's MPI_MAX_ERROR_STRING is 256
+        dpo_mpi_error_string(code, &text, Int32(text.count))
+        let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        throw MPIError(operation: operation, code: code, message: String(decoding: bytes, as: UTF8.self))
+    }
+}

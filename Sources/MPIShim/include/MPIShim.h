@@ -1,0 +1,54 @@
+// MPIShim: C functions over the parts of Open MPI that Swift cannot import.
+//
+// Open MPI defines its predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, MPI_IN_PLACE, ...)
+// as macros that expand to addresses of global objects; Swift imports none of them. Each is
+// exposed here as a function returning the handle. The rest of MPI (MPI_Allreduce, MPI_Bcast,
+// MPI_Comm_rank, ...) is called from Swift directly through the CMPI module.
+#ifndef DPO_MPI_SHIM_H
+#define DPO_MPI_SHIM_H
+
+#include <mpi.h>
+
+/// MPI_COMM_WORLD.
+MPI_Comm dpo_mpi_comm_world(void);
+
+/// MPI_FLOAT (Swift `Float`).
+MPI_Datatype dpo_mpi_float(void);
+/// MPI_DOUBLE (Swift `Double`).
+MPI_Datatype dpo_mpi_double(void);
+/// MPI_INT64_T (Swift `Int64`).
+MPI_Datatype dpo_mpi_int64(void);
+/// MPI_BYTE (raw bytes, for broadcasts).
+MPI_Datatype dpo_mpi_byte(void);
+
+/// MPI_SUM.
+MPI_Op dpo_mpi_sum(void);
+/// MPI_MAX.
+MPI_Op dpo_mpi_max(void);
+
+/// MPI_IN_PLACE, the send buffer that tells a reduction to use the receive buffer as input.
+void *dpo_mpi_in_place(void);
+
+/// Initializes MPI with MPI_THREAD_FUNNELED (only the thread that called this makes MPI calls),
+/// unless it is initialized already, then sets MPI_ERRORS_RETURN on MPI_COMM_WORLD so that later
+/// errors come back as codes instead of aborting the job. Returns an MPI error code.
+int dpo_mpi_init(void);
+
+/// MPI_Finalize. Returns an MPI error code.
+int dpo_mpi_finalize(void);
+
+/// 1 when MPI_Init has been called in this process (even if MPI was finalized since), else 0.
+int dpo_mpi_is_initialized(void);
+
+/// 1 when MPI_Finalize has been called in this process, else 0.
+int dpo_mpi_is_finalized(void);
+
+/// Writes MPI's description of `code` (MPI_Error_string), NUL-terminated and truncated to
+/// `capacity` bytes, into `buffer`. Codes MPI does not know are described by their number.
+void dpo_mpi_error_string(int code, char *buffer, int capacity);
+
+/// MPI_Abort on MPI_COMM_WORLD with `code`; ends this process with `code` should MPI_Abort
+/// return. Flushes stdout and stderr first.
+_Noreturn void dpo_mpi_abort(int code);
+
+#endif
