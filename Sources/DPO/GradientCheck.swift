@@ -1,0 +1,45 @@
+import GPT2
+
+/// The result of comparing backpropagated gradients with a finite difference of the loss.
+public struct GradientCheckResult: Sendable {
+    /// ‖g‖: the directional derivative along g/‖g‖ predicted by backpropagation.
+    public let analytic: Double
+    /// The directional derivative along u = g/‖g‖ from forward passes only: central differences
+    /// D(h) = (L(θ + hu) − L(θ − hu)) / 2h at h = ε and ε/2, combined by Richardson
+    /// extrapolation (4·D(ε/2) − D(ε)) / 3 so the O(h²) curvature term cancels.
+    public let numeric: Double
+    /// |numeric − analytic| / |analytic|.
+    public var relativeError: Double { abs(numeric - analytic) / max(abs(analytic), 1e-30) }
+}
+
+/// Checks the model's gradient of `L = Σ_m weights[m]·logp[m]` against a central finite
+/// difference along the gradient's own direction (the direction of largest signal, so float32
+/// rounding of the two losses is small next to their difference). Leaves parameters unchanged
+/// and `gradients` holding ∂L/∂θ for `input`.
+public func checkGradientAlongGradient(
+    model: GPT2Model, input: GPT2Input, weights: [Float], epsilon: Double = 1e-2
+) throws -> GradientCheckResult {
+    guard let gradients = model.gradients else { preconditionFailure("gradient check on a frozen model") }
+    func loss() throws -> Double {
+        let logp = try model.forward(input)
+        return zip(logp, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    model.zeroGradients()
+    _ = try loss()
+    weights.withUnsafeBufferPointer { model.backward(dlogp: $0) }
+    let norm = gradientNorm(gradients)
+    let saved = FloatBuffer(count: model.parameters.count)
+    saved.copy(from: model.parameters)
+    defer { model.parameters.copy(from: saved) }
+    func centralDifference(_ h: Double) throws -> Double {
+        func shifted(_ step: Double) throws -> Double {
+            let scale = Float(step / norm)
+            let p = model.parameters.base, s = saved.base, g = gradients.base
+            for i in 0..<model.parameters.count { p[i] = s[i] + scale * g[i] }
+            return try loss()
+        }
+        return (try shifted(h) - (try shifted(-h))) / (2 * h)
+    }
+    let coarse = try centralDifference(epsilon), fine = try centralDifference(epsilon / 2)
+    return GradientCheckResult(analytic: norm, numeric: (4 * fine - coarse) / 3)
+}
