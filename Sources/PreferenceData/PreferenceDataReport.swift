@@ -1,0 +1,23 @@
+/// What loading a data set did, for the log before training starts.
+public struct PreferenceDataReport: Equatable, Sendable {
+    /// The format read (given or detected).
+    public var format: DataFormat
+    /// Rows in the file.
+    public var rows = 0
+    /// Lines of pairs dropped because their prompt alone fills `maxLength` (`keep_start` only).
+    public var droppedLongPromptLines: [Int] = []
+    /// Lines of pairs whose chosen answer equals the rejected one (kept, as TRL keeps them).
+    public var identicalAnswerLines: [Int] = []
+    /// Pairs with at least one sequence cut to `maxLength`.
+    public var truncatedPairs = 0
+    /// Pairs whose prompt merged with the completion across the boundary (see `TokenizedPair`).
+    public var promptCutPairs = 0
+
+    /// One human-readable summary line.
+    public var summary: String {
+        "\(rows) rows (\(format.rawValue)), \(rows - droppedLongPromptLines.count) pairs; "
+            + "\(droppedLongPromptLines.count) dropped (prompt fills max-length), "
+            + "\(identicalAnswerLines.count) with chosen == rejected, \(truncatedPairs) truncated, "
+            + "\(promptCutPairs) with a token merged across the prompt/completion boundary"
+    }
+}

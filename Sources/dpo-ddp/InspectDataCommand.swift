@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import PreferenceData
+import Tokenizer
+
+extension DataFormat: ExpressibleByArgument {}
+extension TruncationMode: ExpressibleByArgument {}
+
+/// The data-loading options every command that reads preference pairs takes.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Preference pairs: JSON Lines or a JSON array.", valueName: "file"))
+    var data: String
+
+    @Option(help: ArgumentHelp(
+        "The rows' layout: \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
+        discussion: "Default: detected from the first row (see docs/data-formats.md)."))
+    var dataFormat: DataFormat?
+
+    @Option(help: "Most tokens in prompt + completion per sequence.")
+    var maxLength = 1024
+
+    @Option(help: "Which end of a longer sequence to keep: keep_start (drops pairs whose prompt fills max-length) or keep_end.")
+    var truncationMode = TruncationMode.keepStart
+
+    @Option(help: ArgumentHelp(
+        "A JSON file with the keys system, user, assistant (patterns with {content}) and generationPrompt.",
+        discussion: "Default: the plain template \"System: …\\n\\nUser: …\\n\\nAssistant: …<|endoftext|>\".",
+        valueName: "file"))
+    var chatTemplate: String?
+
+    func validate() throws {
+        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+    }
+
+    /// The options as the loader's settings.
+    func settings() throws -> PreferenceDataSettings {
+        PreferenceDataSettings(
+            format: dataFormat, maxLength: maxLength, truncationMode: truncationMode,
+            chatTemplate: try chatTemplate.map { try ChatTemplate.load(URL(fileURLWithPath: $0)) } ?? .plain)
+    }
+
+    /// Reads and tokenizes the data set.
+    func load(tokenizer: GPT2Tokenizer) throws -> PreferenceDataset {
+        try PreferenceDataset.load(url: URL(fileURLWithPath: data), tokenizer: tokenizer, settings: try settings())
+    }
+}
+
+/// `dpo-ddp inspect-data`: reads, checks and tokenizes a data set as training would, and reports.
+struct InspectDataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect-data",
+        abstract: "Read and tokenize preference pairs as training would; report counts or the first bad row.",
+        discussion: """
+            Example:
+              dpo-ddp inspect-data --data data/dpo_en_demo.json --max-length 1024
+            """)
+
+    @OptionGroup var tokenizerOptions: TokenizerOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Also print the first N pairs, decoded, with the prompt/completion boundary marked as ‖.")
+    var show = 0
+
+    func run() throws {
+        let tokenizer = try tokenizerOptions.load()
+        let dataset = try dataOptions.load(tokenizer: tokenizer)
+        print("\(dataOptions.data): \(dataset.report.summary)")
+        if !dataset.report.identicalAnswerLines.isEmpty {
+            print("chosen == rejected at lines \(dataset.report.identicalAnswerLines.map(String.init).joined(separator: ", "))")
+        }
+        let lengths = dataset.pairs.flatMap { [$0.chosen.ids.count, $0.rejected.ids.count] }.sorted()
+        if let longest = lengths.last {
+            print("sequence tokens: median \(lengths[lengths.count / 2]), longest \(longest)")
+        }
+        for pair in dataset.pairs.prefix(show) {
+            for (side, sequence) in [("chosen", pair.chosen), ("rejected", pair.rejected)] {
+                let prompt = try tokenizer.decode(Array(sequence.ids[..<sequence.promptLength]))
+                let completion = try tokenizer.decode(Array(sequence.ids[sequence.promptLength...]))
+                print("pair \(pair.index) (line \(pair.line)) \(side): " + (prompt + "‖" + completion).replacingOccurrences(of: "\n", with: "\\n"))
+            }
+        }
+    }
+}
