@@ -5,7 +5,8 @@ import Foundation
 /// finite-difference gradient checks in the tests.
 ///
 /// Each conforming type supplies the few transcendental functions the kernels need and routes
-/// general matrix multiplication to the matching BLAS routine (`cblas_sgemm` / `cblas_dgemm`).
+/// general matrix multiplication and matrix-vector products to the matching BLAS routines
+/// (`cblas_sgemm` / `cblas_dgemm`, `cblas_sgemv` / `cblas_dgemv`).
 public protocol KernelScalar: BinaryFloatingPoint, Sendable {
     /// e^x.
     static func exp(_ x: Self) -> Self
@@ -23,6 +24,11 @@ public protocol KernelScalar: BinaryFloatingPoint, Sendable {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Row-major `y = alpha * op(A) x + beta * y` for `A` stored `[m, n]` with row stride `lda`
+    /// (`y` has m entries, or n when `trans`); `x` and `y` are contiguous.
+    static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
 }
 
 @inlinable
@@ -43,6 +49,13 @@ extension Float: KernelScalar {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
     }
+    @inlinable
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, blasTranspose(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
 }
 
 extension Double: KernelScalar {
@@ -59,5 +72,12 @@ extension Double: KernelScalar {
         cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
+    }
+    @inlinable
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasRowMajor, blasTranspose(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 }

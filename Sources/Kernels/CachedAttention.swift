@@ -1,0 +1,56 @@
+/// Causal multi-head attention of a few new tokens over a key/value cache: the incremental
+/// (generation) form of `attentionForward`, for one sequence.
+///
+/// Shapes (L = start + Q tokens in the sequence so far, hs = C / NH):
+///   query  [Q, queryStride]  the new tokens' queries in columns [0, C) of each row (a `qkv`
+///                            row [3C] can be passed as is); head h uses columns [h·hs, (h+1)·hs)
+///   keys, values [≥ L, C]    cached keys and values of positions 0..<L (the new tokens' rows,
+///                            start..<L, already written)
+///   scores [NH, ≥ L]         scratch for one query's probabilities per head
+///   out    [Q, C]            out[i, h] = Σ_{j ≤ start+i} softmax_j(q[i, h] · k[j, h] / sqrt(hs)) v[j, h]
+/// New token i sits at position start + i and sees positions 0...start+i. The arithmetic is
+/// `attentionForward`'s, in the same order, so a cached pass reproduces the full pass's rows.
+/// Work is split over heads, which write disjoint columns of `out` and rows of `scores`.
+@inlinable
+public func cachedAttentionForward<T: KernelScalar>(
+    out: UnsafeMutablePointer<T>, scores: UnsafeMutablePointer<T>,
+    query: UnsafePointer<T>, queryStride: Int, keys: UnsafePointer<T>, values: UnsafePointer<T>,
+    start: Int, queries q: Int, channels c: Int, heads nh: Int
+) {
+    let hs = c / nh
+    let scale = 1 / T.sqrt(T(hs))
+    let length = start + q
+    parallelRanges(nh) { heads in
+        for h in heads {
+            let row = scores + h * length
+            for i in 0..<q {
+                let qi = query + i * queryStride + h * hs
+                let last = start + i
+                var maxScore = -T.infinity
+                for j in 0...last {
+                    let k = keys + j * c + h * hs
+                    var dot: T = 0
+                    for d in 0..<hs { dot += qi[d] * k[d] }
+                    dot *= scale
+                    row[j] = dot
+                    if dot > maxScore { maxScore = dot }
+                }
+                var sum: T = 0
+                for j in 0...last {
+                    let e = T.exp(row[j] - maxScore)
+                    row[j] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for j in 0...last { row[j] *= inv }
+                let y = out + i * c + h * hs
+                for d in 0..<hs { y[d] = 0 }
+                for j in 0...last {
+                    let v = values + j * c + h * hs
+                    let a = row[j]
+                    for d in 0..<hs { y[d] += a * v[d] }
+                }
+            }
+        }
+    }
+}
