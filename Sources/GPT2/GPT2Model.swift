@@ -17,6 +17,10 @@ public final class GPT2Model {
     public let gradients: FloatBuffer?
     private var acts: GPT2Activations?
 
+    /// Debug mode: after every layer of the forward pass, check its output for NaN/Inf and throw
+    /// a `NonFiniteValue` naming the layer.
+    public var checksFinite = false
+
     /// A zero-initialised model; call `initializeRandomly(seed:)` or load a checkpoint.
     /// A frozen model (`trainable: false`) allocates no gradient buffer.
     public init(config: GPT2Config, trainable: Bool = true) throws(GPT2ConfigError) {
@@ -35,7 +39,7 @@ public final class GPT2Model {
     /// The returned buffer, `logits(...)` and `logitSums` stay valid until the next
     /// `forward` or `backward` call.
     @discardableResult
-    public func forward(_ input: GPT2Input) throws(GPT2ConfigError) -> UnsafeBufferPointer<Float> {
+    public func forward(_ input: GPT2Input) throws -> UnsafeBufferPointer<Float> {
         try input.validate(for: config)
         let b = input.batchSize, t = input.seqLen, n = b * t, m = input.targets.count
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
@@ -54,6 +58,7 @@ public final class GPT2Model {
                                  wte: p + layout.wte, wpe: p + layout.wpe, rows: n, channels: c)
             }
         }
+        try check(a.encoded, n * c, "embedding (wte + wpe)")
         for (l, w) in layout.blocks.enumerated() {
             let s = a.blocks[l]
             let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
@@ -66,6 +71,9 @@ public final class GPT2Model {
             matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
                           bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c)
             residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
+            try check(s.qkv, n * 3 * c, "h.\(l).attn.c_attn")
+            try check(s.atty, n * c, "h.\(l).attn (softmax attention)")
+            try check(s.res2, n * c, "h.\(l).attn.c_proj + residual")
             layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
                              weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
             matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
@@ -74,6 +82,8 @@ public final class GPT2Model {
             matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
                           bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c)
             residualForward(out: s.res3.base, a: s.res2.base, b: a.scratch.base, count: n * c)
+            try check(s.fchGelu, n * inner, "h.\(l).mlp.c_fc + gelu")
+            try check(s.res3, n * c, "h.\(l).mlp.c_proj + residual")
         }
         let last = config.nLayer == 0 ? a.encoded.base : a.blocks[config.nLayer - 1].res3.base
         layerNormForward(out: a.lnf.base, mean: a.lnfMean.base, rstd: a.lnfRstd.base, inp: last,
@@ -88,7 +98,23 @@ public final class GPT2Model {
                                lse: a.lse.base, inp: a.selected.base, wte: p + layout.wte,
                                targets: tg.baseAddress!, rows: m, channels: c, vocab: v)
         }
+        try check(a.lnf, n * c, "ln_f")
+        try check(a.logp, m, "lm_head log-probs")
         return UnsafeBufferPointer(start: a.logp.base, count: m)
+    }
+
+    private func check(_ buffer: FloatBuffer, _ count: Int, _ layer: @autoclosure () -> String) throws {
+        guard checksFinite else { return }
+        if let index = (0..<count).first(where: { !buffer.base[$0].isFinite }) {
+            throw NonFiniteValue(place: layer(), index: index, value: buffer.base[index])
+        }
+    }
+
+    /// The first parameter tensor whose gradient holds NaN/Inf, or nil (debug mode's check after
+    /// a backward pass).
+    public func nonFiniteGradient() -> String? {
+        guard let g = gradients?.base else { return nil }
+        return layout.tensors.first { t in (t.offset..<(t.offset + t.count)).contains { !g[$0].isFinite } }?.name
     }
 
     /// Logits of target `m` of the last forward pass, `[V]` (before any backward pass).
@@ -162,6 +188,10 @@ public final class GPT2Model {
                               dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)
         }
+        // The key bias adds q·b_k to every score of a query, which softmax cancels: its gradient
+        // is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding noise that
+        // AdamW would turn into ±lr steps; it is set to its exact value instead.
+        for w in layout.blocks { (g + w.qkvBias + c).update(repeating: 0, count: c) }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
                 embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: a.dres.base,

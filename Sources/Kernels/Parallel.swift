@@ -1,4 +1,5 @@
 import Foundation
+import CBLAS
 import Dispatch
 
 /// How many threads the memory-bound kernels may use in this process.
@@ -14,8 +15,12 @@ public enum KernelThreads {
         configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Sets the thread count; values below 1 restore the default (all active processors).
-    public static func set(_ threads: Int) { configured = max(0, threads) }
+    /// Sets the thread count of these kernels and of OpenBLAS; values below 1 restore the
+    /// default (all active processors).
+    public static func set(_ threads: Int) {
+        configured = max(0, threads)
+        openblas_set_num_threads(Int32(count))
+    }
 }
 
 /// Runs `body` over `0..<count` split into contiguous ranges, one per worker thread.

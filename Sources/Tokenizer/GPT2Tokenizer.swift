@@ -68,7 +68,8 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     /// GPT-2's own tokenizer, from the `vocab.json` and `merges.txt` shipped inside this package.
     public static func bundledGPT2() throws -> GPT2Tokenizer {
         guard let directory = bundledGPT2Directory else {
-            throw TokenizerError.unreadable(file: "gpt2", reason: "the bundled tokenizer resources are missing")
+            throw TokenizerError.unreadable(file: "dpo-ddp_Tokenizer.resources", reason:
+                "GPT-2's bundled tokenizer files are not next to the binary; copy that directory along or pass --tokenizer DIR")
         }
         return try GPT2Tokenizer(contentsOf: directory)
     }

@@ -79,3 +79,18 @@ final class ModelTests: XCTestCase {
         }
     }
 }
+
+final class DebugCheckTests: XCTestCase {
+    func testNonFiniteActivationIsReportedWithItsLayer() throws {
+        let model = try GPT2Model(config: GPT2Config(nLayer: 2, nHead: 2, nEmbd: 8, nPositions: 8, vocabSize: 16))
+        model.initializeRandomly(seed: 1)
+        let fc = try XCTUnwrap(model.layout.tensor(named: "h.1.mlp.c_fc.bias"))
+        model.parameters.base[fc.offset + 3] = .nan
+        let input = GPT2Input(tokens: [1, 2, 3, 4], batchSize: 1, seqLen: 4, targetRows: [0], targets: [2])
+        XCTAssertNoThrow(try model.forward(input), "without debug checks a NaN flows through silently")
+        model.checksFinite = true
+        XCTAssertThrowsError(try model.forward(input)) { error in
+            XCTAssertEqual((error as? NonFiniteValue)?.place, "h.1.mlp.c_fc + gelu")
+        }
+    }
+}
