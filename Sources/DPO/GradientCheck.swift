@@ -19,7 +19,6 @@ public struct GradientCheckResult: Sendable {
 public func checkGradientAlongGradient(
     model: GPT2Model, input: GPT2Input, weights: [Float], epsilon: Double = 1e-2
 ) throws -> GradientCheckResult {
-    guard let gradients = model.gradients else { preconditionFailure("gradient check on a frozen model") }
     func loss() throws -> Double {
         let logp = try model.forward(input)
         return zip(logp, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
@@ -27,6 +26,20 @@ public func checkGradientAlongGradient(
     model.zeroGradients()
     _ = try loss()
     weights.withUnsafeBufferPointer { model.backward(dlogp: $0) }
+    return try checkDirectionalDerivative(model: model, epsilon: epsilon, loss: loss)
+}
+
+/// Compares the gradient in `model.gradients` (already computed for `loss`), restricted to
+/// `ranges` of the flat parameter buffer (all of it by default), with finite differences of
+/// `loss` along that restricted gradient's direction. Leaves the parameters unchanged.
+public func checkDirectionalDerivative(
+    model: GPT2Model, ranges: [Range<Int>]? = nil, epsilon: Double = 1e-2, loss: () throws -> Double
+) throws -> GradientCheckResult {
+    guard let full = model.gradients else { preconditionFailure("gradient check on a frozen model") }
+    let gradients = FloatBuffer(count: full.count)
+    for range in ranges ?? [0..<full.count] {
+        (gradients.base + range.lowerBound).update(from: full.base + range.lowerBound, count: range.count)
+    }
     let norm = gradientNorm(gradients)
     let saved = FloatBuffer(count: model.parameters.count)
     saved.copy(from: model.parameters)

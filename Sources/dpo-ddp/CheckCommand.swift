@@ -44,7 +44,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let gpt = try loadModel()
+        let gpt = try RunInputs.model(model, seed: Int(seed), trainable: true)
         let config = gpt.config
         guard seqLen <= config.nPositions else {
             throw ValidationError("--seq-len \(seqLen) exceeds the model's n_positions \(config.nPositions)")
@@ -86,20 +86,6 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("gradient check failed: relative error \(check.relativeError) >= 1e-2")
         }
         print("check passed")
-    }
-
-    private func loadModel() throws -> GPT2Model {
-        if let config = GPT2Config.named(model) {
-            let gpt = try GPT2Model(config: config)
-            gpt.initializeRandomly(seed: seed)
-            return gpt
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--model \(model) is neither a size name "
-                + "(\(GPT2Config.namedSizes.map(\.name).joined(separator: ", "))) nor a checkpoint directory")
-        }
-        return try HFCheckpoint.load(from: URL(fileURLWithPath: model))
     }
 
     /// Writes the checkpoint and the logits of every position for `tokens`.

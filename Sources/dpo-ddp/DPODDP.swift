@@ -11,7 +11,24 @@ struct DPODDP: ParsableCommand {
             preference pairs and gradients are all-reduced.
             """,
         subcommands: [
+            TrainCommand.self,
+            EvalCommand.self,
+            LogpsCommand.self,
+            GenerateCommand.self,
             CheckCommand.self,
-        ]
+            TokenizeCommand.self,
+            BenchTokenizerCommand.self,
+            InspectDataCommand.self,
+            MPICheckCommand.self,
+            BLASCoreCommand.self,
+            ReportCommand.self,
+        ],
+        defaultSubcommand: TrainCommand.self
     )
+
+    /// Picks the fast BLAS kernels for this CPU, then parses the command line and runs it.
+    static func main() {
+        BLASRestart.ifNeeded()
+        main(nil)
+    }
 }

@@ -1,4 +1,5 @@
 import Distributed
+import TestSupport
 import XCTest
 
 /// Runs `dpo-ddp mpi-check` for real: alone (local world), and under `mpirun` on 2 and 3 ranks.

@@ -1,22 +1,22 @@
 import Foundation
 
 /// What a child process left: its exit status and everything it wrote.
-struct ProcessOutcome {
+public struct ProcessOutcome {
     /// The exit status (the signal number if a signal ended it), or -1 when it was killed for
     /// running too long and had not been reaped 10 seconds later.
-    let status: Int32
+    public let status: Int32
 
     /// Standard output and standard error, interleaved as written.
-    let output: String
+    public let output: String
 
     /// Whether the process was killed for running longer than its time limit.
-    let timedOut: Bool
+    public let timedOut: Bool
 }
 
 /// Runs the built `dpo-ddp` and `mpirun` as child processes, never waiting longer than a limit.
-enum ProcessRunner {
+public enum ProcessRunner {
     /// The directory holding the products of the current build configuration (and `dpo-ddp`).
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         #if os(macOS)
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
             return bundle.bundleURL.deletingLastPathComponent()
@@ -26,10 +26,10 @@ enum ProcessRunner {
     }
 
     /// The built `dpo-ddp` executable next to the test bundle.
-    static var dpoDDP: URL { productsDirectory.appendingPathComponent("dpo-ddp") }
+    public static var dpoDDP: URL { productsDirectory.appendingPathComponent("dpo-ddp") }
 
     /// The first executable called `name` in the directories of `PATH`, if any.
-    static func findOnPath(_ name: String) -> URL? {
+    public static func findOnPath(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return path.split(separator: ":")
             .map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
@@ -39,7 +39,7 @@ enum ProcessRunner {
     /// Runs `executable` with `arguments` and `environment`; after `timeout` seconds sends its
     /// process group SIGTERM (which `mpirun` also forwards to its ranks), then SIGKILL 5 seconds
     /// later, and returns at most 10 seconds after that whatever happened.
-    static func run(
+    public static func run(
         _ executable: URL, _ arguments: [String], environment: [String: String],
         timeout: TimeInterval
     ) throws -> ProcessOutcome {

@@ -1,0 +1,143 @@
+import Foundation
+import GPT2
+import Safetensors
+
+/// The checkpoints of a run directory: `OUTPUT_DIR/checkpoint-STEP/` holding `config.json` and
+/// `model.safetensors` (Hugging Face layout), tokenizer files, `optimizer.safetensors` (AdamW's
+/// moments), `reference.safetensors` when the reference is not reconstructible (after an SFT
+/// phase), and `trainer_state.json`.
+///
+/// A checkpoint is written into a hidden temporary directory and renamed into place, so a crash
+/// or kill at any moment leaves every `checkpoint-*` directory whole: `latest` is simply the one
+/// with the highest step.
+public struct CheckpointStore: Sendable {
+    /// The run directory.
+    public let directory: URL
+
+    /// The checkpoints of `directory`.
+    public init(directory: URL) { self.directory = directory }
+
+    /// What one checkpoint holds.
+    public struct Contents {
+        public var model: GPT2Model
+        public var optimizer: AdamW
+        public var reference: GPT2Model?
+        public var state: TrainerState
+        public var tokenizerFiles: [URL]
+
+        /// The contents of a checkpoint to write.
+        public init(model: GPT2Model, optimizer: AdamW, reference: GPT2Model?, state: TrainerState, tokenizerFiles: [URL]) {
+            self.model = model
+            self.optimizer = optimizer
+            self.reference = reference
+            self.state = state
+            self.tokenizerFiles = tokenizerFiles
+        }
+    }
+
+    /// Steps of the complete checkpoints present, ascending.
+    public func steps() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.compactMap { name in
+            name.hasPrefix("checkpoint-") ? Int(name.dropFirst("checkpoint-".count)) : nil
+        }.sorted()
+    }
+
+    /// The directory of the checkpoint at `step`.
+    public func url(step: Int) -> URL { directory.appendingPathComponent("checkpoint-\(step)") }
+
+    /// The newest checkpoint, or nil when there is none.
+    public func latest() -> URL? { steps().last.map(url(step:)) }
+
+    /// Writes a checkpoint for `contents.state.step` atomically, then removes the oldest ones
+    /// beyond `keep` (nil keeps all).
+    @discardableResult
+    public func save(_ contents: Contents, keep: Int?) throws -> URL {
+        let final = url(step: contents.state.step)
+        let temporary = directory.appendingPathComponent(".checkpoint-\(contents.state.step).partial")
+        removeLeftoverPartials()
+        try Self.write(contents, to: temporary)
+        if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
+        try FileManager.default.moveItem(at: temporary, to: final)
+        if let keep {
+            for step in steps().dropLast(max(keep, 1)) { try FileManager.default.removeItem(at: url(step: step)) }
+        }
+        return final
+    }
+
+    /// Removes half-written checkpoints a killed run left behind.
+    func removeLeftoverPartials() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".checkpoint-") && name.hasSuffix(".partial") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
+    /// Writes the model and tokenizer files only (for `OUTPUT_DIR/final`), atomically.
+    public func saveModel(_ model: GPT2Model, tokenizerFiles: [URL], name: String) throws -> URL {
+        let final = directory.appendingPathComponent(name)
+        let temporary = directory.appendingPathComponent(".\(name).partial")
+        try? FileManager.default.removeItem(at: temporary)
+        try HFCheckpoint.save(model, to: temporary)
+        try Self.copy(tokenizerFiles, into: temporary)
+        if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
+        try FileManager.default.moveItem(at: temporary, to: final)
+        return final
+    }
+
+    static func write(_ contents: Contents, to directory: URL) throws {
+        try HFCheckpoint.save(contents.model, to: directory)
+        try copy(contents.tokenizerFiles, into: directory)
+        var moments = SafetensorsWriter(metadata: ["format": "dpo-ddp", "step_count": String(contents.optimizer.stepCount)])
+        try moments.add("exp_avg", shape: [contents.optimizer.m.count], floats: UnsafeBufferPointer(contents.optimizer.m.buffer))
+        try moments.add("exp_avg_sq", shape: [contents.optimizer.v.count], floats: UnsafeBufferPointer(contents.optimizer.v.buffer))
+        try moments.write(to: directory.appendingPathComponent("optimizer.safetensors"))
+        if let reference = contents.reference {
+            var writer = SafetensorsWriter(metadata: ["format": "dpo-ddp"])
+            try writer.add("reference", shape: [reference.parameters.count], floats: UnsafeBufferPointer(reference.parameters.buffer))
+            try writer.write(to: directory.appendingPathComponent("reference.safetensors"))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(contents.state).write(to: directory.appendingPathComponent("trainer_state.json"))
+    }
+
+    static func copy(_ files: [URL], into directory: URL) throws {
+        for file in files {
+            try FileManager.default.copyItem(at: file, to: directory.appendingPathComponent(file.lastPathComponent))
+        }
+    }
+
+    /// Reads a checkpoint written by `save`, refusing one that is incomplete or does not fit.
+    public static func load(_ directory: URL) throws -> (model: GPT2Model, moments: (m: [Float], v: [Float], steps: Int),
+                                                         reference: [Float]?, state: TrainerState) {
+        let stateURL = directory.appendingPathComponent("trainer_state.json")
+        guard FileManager.default.fileExists(atPath: stateURL.path) else {
+            throw TrainingError("\(directory.path) is not a dpo-ddp checkpoint: trainer_state.json is missing")
+        }
+        let state: TrainerState
+        do {
+            state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
+        } catch {
+            throw TrainingError("\(stateURL.path): unreadable trainer state: \(error)")
+        }
+        let model = try HFCheckpoint.load(from: directory)
+        let optimizerFile = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizer.safetensors"))
+        let m = try optimizerFile.floats("exp_avg"), v = try optimizerFile.floats("exp_avg_sq")
+        guard m.count == model.layout.count, v.count == model.layout.count,
+              let steps = optimizerFile.metadata["step_count"].flatMap(Int.init) else {
+            throw TrainingError("\(directory.path)/optimizer.safetensors does not fit the model "
+                + "(\(m.count) and \(v.count) moments for \(model.layout.count) parameters, or no step_count)")
+        }
+        var reference: [Float]?
+        let referenceURL = directory.appendingPathComponent("reference.safetensors")
+        if FileManager.default.fileExists(atPath: referenceURL.path) {
+            let values = try SafetensorsFile(contentsOf: referenceURL).floats("reference")
+            guard values.count == model.layout.count else {
+                throw TrainingError("\(referenceURL.path) has \(values.count) values for \(model.layout.count) parameters")
+            }
+            reference = values
+        }
+        return (model, (m, v, steps), reference, state)
+    }
+}

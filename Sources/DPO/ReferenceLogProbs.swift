@@ -1,0 +1,92 @@
+import Distributed
+import Foundation
+import GPT2
+import PreferenceData
+
+/// Where the reference model's summed completion log-probs come from.
+public enum ReferenceLogProbs {
+    /// No reference (reference-free losses): every reference log-prob is 0.
+    case none
+    /// A frozen model, run forward on each micro-batch.
+    case model(GPT2Model)
+    /// Precomputed for the whole data set.
+    case cache(ReferenceCache)
+
+    /// Reference log-probs of each row of `batch` (chosen rows, then rejected rows).
+    public func logps(batch: MicroBatch, scoring: ScoringInput) throws -> [Double] {
+        switch self {
+        case .none:
+            return [Double](repeating: 0, count: batch.rows)
+        case let .model(model):
+            return try SequenceScores(model: model, scoring: scoring).logps
+        case let .cache(cache):
+            return batch.pairIndices.map { cache.chosen[$0] } + batch.pairIndices.map { cache.rejected[$0] }
+        }
+    }
+}
+
+/// Reference log-probs of every pair of a data set, stored beside the data in a file whose name
+/// carries a fingerprint of the reference weights and of the tokenized pairs (so any change of
+/// model, data, tokenizer, template or truncation gives a different file).
+public struct ReferenceCache: Equatable, Sendable {
+    /// Σ log p_ref over the chosen completion of pair i.
+    public var chosen: [Double]
+    /// Σ log p_ref over the rejected completion of pair i.
+    public var rejected: [Double]
+
+    /// The cache file for `dataset` read from `dataURL` and scored by `model`.
+    public static func url(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset) -> URL {
+        var hash = ContentHash()
+        hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(model.parameters.buffer)))
+        for pair in dataset.pairs {
+            hash.update(pair.chosen.ids + [Int32(pair.chosen.promptLength)])
+            hash.update(pair.rejected.ids + [Int32(pair.rejected.promptLength)])
+        }
+        return dataURL.deletingLastPathComponent()
+            .appendingPathComponent(dataURL.lastPathComponent + ".ref-logps-\(hash.hex).json")
+    }
+
+    /// Reads a cache file, checking it covers `pairCount` pairs.
+    public static func read(_ url: URL, pairCount: Int) throws -> ReferenceCache {
+        let cache = try JSONDecoder().decode(ReferenceCache.self, from: Data(contentsOf: url))
+        guard cache.chosen.count == pairCount, cache.rejected.count == pairCount else {
+            throw TrainingError("\(url.path): reference cache has \(cache.chosen.count) pairs, the data \(pairCount)")
+        }
+        return cache
+    }
+
+    /// Scores every pair with `model`, each rank a share of the micro-batches, and gathers the
+    /// results on every rank (an all-reduce of per-pair sums that are zero on other ranks).
+    public static func compute(model: GPT2Model, dataset: PreferenceDataset, microBatchSize: Int,
+                               padID: Int32, communicator: any Communicator) throws -> ReferenceCache {
+        let n = dataset.pairs.count
+        var sums = [Double](repeating: 0, count: 2 * n)
+        let batches = (n + microBatchSize - 1) / microBatchSize
+        for b in stride(from: communicator.rank, to: batches, by: communicator.size) {
+            let pairs = Array(dataset.pairs[(b * microBatchSize)..<min(n, (b + 1) * microBatchSize)])
+            let batch = MicroBatch(pairs: pairs, padID: padID)
+            let scores = try SequenceScores(model: model, scoring: ScoringInput(batch))
+            for (i, pair) in pairs.enumerated() {
+                sums[pair.index] = scores.logps[i]
+                sums[n + pair.index] = scores.logps[pairs.count + i]
+            }
+        }
+        try sums.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        return ReferenceCache(chosen: Array(sums[..<n]), rejected: Array(sums[n...]))
+    }
+
+    /// Writes the cache through a temporary file and a rename.
+    public func write(to url: URL) throws {
+        try JSONEncoder().encode(self).write(to: url, options: .atomic)
+    }
+}
+
+extension ReferenceCache: Codable {}
+
+/// A training run that cannot go on, with the reason for the user.
+public struct TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The message.
+    public let description: String
+    /// An error with a message.
+    public init(_ description: String) { self.description = description }
+}

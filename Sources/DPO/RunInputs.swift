@@ -1,0 +1,61 @@
+import Foundation
+import GPT2
+import PreferenceData
+import Tokenizer
+
+/// Loading what a command names: models (checkpoint directories or size names), tokenizers and
+/// data sets, with the defaults every command shares.
+public enum RunInputs {
+    /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`.
+    public static func model(_ spec: String, seed: Int, trainable: Bool) throws -> GPT2Model {
+        if let config = GPT2Config.named(spec) {
+            let model = try GPT2Model(config: config, trainable: trainable)
+            model.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
+            return model
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TrainingError("model \(spec) is neither a checkpoint directory nor a size name ("
+                + GPT2Config.namedSizes.map(\.name).joined(separator: ", ") + ")")
+        }
+        return try HFCheckpoint.load(from: URL(fileURLWithPath: spec), trainable: trainable)
+    }
+
+    /// The tokenizer files to use: `explicit` if given; else the model directory's `tokenizer.json`
+    /// or `vocab.json` + `merges.txt`; else GPT-2's bundled files.
+    public static func tokenizerFiles(explicit: String?, model: String) throws -> [URL] {
+        let candidates = [explicit, model].compactMap { $0 }.map(URL.init(fileURLWithPath:))
+        for directory in candidates {
+            let found = files(in: directory)
+            if !found.isEmpty { return found }
+            if directory.path == explicit {
+                throw TrainingError("tokenizer \(directory.path) has neither tokenizer.json nor vocab.json + merges.txt")
+            }
+        }
+        guard let bundled = GPT2Tokenizer.bundledGPT2Directory else {
+            throw TrainingError("the bundled GPT-2 tokenizer files are missing from this build")
+        }
+        return files(in: bundled)
+    }
+
+    /// The tokenizer made from `files` (as returned by `tokenizerFiles`).
+    public static func tokenizer(_ files: [URL]) throws -> GPT2Tokenizer {
+        try GPT2Tokenizer(contentsOf: files[0].deletingLastPathComponent())
+    }
+
+    static func files(in directory: URL) -> [URL] {
+        let manager = FileManager.default
+        let json = directory.appendingPathComponent("tokenizer.json")
+        if manager.fileExists(atPath: json.path) { return [json] }
+        let pair = ["vocab.json", "merges.txt"].map(directory.appendingPathComponent)
+        return pair.allSatisfy { manager.fileExists(atPath: $0.path) } ? pair : []
+    }
+
+    /// Reads and tokenizes a preference data set with the config's data settings.
+    public static func dataset(_ path: String, config: TrainingConfig, tokenizer: GPT2Tokenizer) throws -> PreferenceDataset {
+        var settings = PreferenceDataSettings(format: config.dataFormat, maxLength: config.maxLength,
+                                              truncationMode: config.truncationMode)
+        if let template = config.chatTemplate { settings.chatTemplate = try ChatTemplate.load(URL(fileURLWithPath: template)) }
+        return try PreferenceDataset.load(url: URL(fileURLWithPath: path), tokenizer: tokenizer, settings: settings)
+    }
+}

@@ -1,0 +1,341 @@
+import Distributed
+import Foundation
+import GPT2
+import PreferenceData
+
+/// The DPO training loop (optionally after a supervised phase on the chosen answers), written
+/// against `Communicator` so one process and many MPI ranks run the same code.
+///
+/// One optimiser step: every rank runs its `accumulation` micro-batches of its slice of the global
+/// batch (policy forward, reference log-probs, loss, backward into the summed gradient, each pair's
+/// derivative scaled by 1/global batch); then gradients and statistics are all-reduced, the
+/// gradient is clipped and AdamW updates the weights identically on every rank. Rank 0 writes
+/// metrics and checkpoints.
+public final class Trainer {
+    /// The resolved configuration.
+    public let config: TrainingConfig
+    /// Called on rank 0 for every logged record (train and eval), after it is written.
+    public var onLog: ((LogRecord) -> Void)?
+    /// Called on rank 0 after each checkpoint is written.
+    public var onCheckpoint: ((URL) -> Void)?
+
+    let communicator: any Communicator
+    let data: TrainingData
+    let policy: GPT2Model
+    let layout: BatchLayout
+    let dpoLoss: DPOLoss
+    let sftLoss: DPOLoss
+    let store: CheckpointStore
+    let loadInitialModel: () throws -> GPT2Model
+    let dpoSteps: Int
+    var optimizer: AdamW
+    var state: TrainerState
+    var reference: (train: ReferenceLogProbs, eval: ReferenceLogProbs)?
+    var referenceWeights: GPT2Model?
+    var orders: (epoch: Int, order: [Int])?
+
+    /// Prepares a run.
+    ///
+    /// - Parameters:
+    ///   - policy: the starting weights (identical on every rank), or a checkpoint's.
+    ///   - resume: state, optimiser moments and saved reference weights of a checkpoint.
+    ///   - loadInitialModel: loads `config.model` again (the default reference is the starting policy).
+    public init(config: TrainingConfig, data: TrainingData, policy: GPT2Model, communicator: any Communicator,
+                resume: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)? = nil,
+                loadInitialModel: @escaping () throws -> GPT2Model) throws {
+        self.config = config
+        self.data = data
+        self.policy = policy
+        self.communicator = communicator
+        self.loadInitialModel = loadInitialModel
+        let micro = config.microBatchSize ?? config.batchSize / communicator.size
+        layout = BatchLayout(microBatchSize: micro, worldSize: communicator.size,
+                             accumulationSteps: config.batchSize / (micro * communicator.size))
+        dpoLoss = try DPOLoss(settings: config.lossSettings)
+        sftLoss = try DPOLoss(settings: LossSettings(types: [.sft]))
+        store = CheckpointStore(directory: URL(fileURLWithPath: config.outputDir))
+        let stepsPerEpoch = layout.steps(pairCount: data.train.pairs.count)
+        guard stepsPerEpoch > 0 else {
+            throw TrainingError("the training data has \(data.train.pairs.count) pairs, fewer than batch_size \(config.batchSize)")
+        }
+        dpoSteps = config.maxSteps ?? max(1, Int(config.epochs * Double(stepsPerEpoch)))
+        optimizer = AdamW(layout: policy.layout, settings: config.adamWSettings)
+        state = TrainerState(config: config, worldSize: communicator.size)
+        if let resume {
+            state = resume.state
+            state.config = config
+            state.worldSize = communicator.size
+            resume.moments.m.withUnsafeBufferPointer { m in
+                resume.moments.v.withUnsafeBufferPointer { v in optimizer.restore(m: m, v: v, stepCount: resume.moments.steps) }
+            }
+            if let weights = resume.reference {
+                let model = try GPT2Model(config: policy.config, trainable: false)
+                model.parameters.base.update(from: weights, count: weights.count)
+                referenceWeights = model
+            }
+        }
+    }
+
+    /// Optimiser steps of the whole run (SFT then DPO).
+    public var totalSteps: Int { config.sftSteps + dpoSteps }
+
+    /// Micro-batches per optimiser step on each rank.
+    public var accumulationSteps: Int { layout.accumulationSteps }
+
+    /// Pairs per micro-batch on each rank.
+    public var microBatchSize: Int { layout.microBatchSize }
+
+    /// Parameters of the policy.
+    public var parameterCount: Int { policy.layout.count }
+
+    /// The policy being trained (its weights after `run()` are the final model).
+    public var model: GPT2Model { policy }
+
+    /// Trains to the last step, evaluating, logging and checkpointing as configured; returns the
+    /// last evaluation's metrics (empty without eval data).
+    @discardableResult
+    public func run() throws -> [String: Double] {
+        let log = communicator.rank == 0
+            ? try MetricsWriter(url: store.directory.appendingPathComponent("metrics.jsonl"), keepingThrough: state.step)
+            : nil
+        var window = StepStatistics()
+        window.values = state.pendingStatistics
+        var windowStart = ContinuousClock.now
+        var windowPairs = 0.0
+        var lastEval: [String: Double] = [:]
+        policy.checksFinite = config.debug
+        if config.checkGradients && state.step == 0 {
+            for line in try gradientCheck() where communicator.rank == 0 { print(line) }
+        }
+        while state.step < totalSteps {
+            let isSFT = state.step < config.sftSteps
+            if !isSFT && reference == nil { try prepareReference() }
+            let lr = learningRate(at: state.step)
+            let (stats, gradNorm) = try optimiserStep(sft: isSFT, learningRate: lr)
+            state.step += 1
+            window.merge(stats)
+            state.pendingSteps += 1
+            windowPairs += stats[.pairs]
+            state.tokensSeen += stats[.tokens]
+            if state.step == config.sftSteps && config.sftSteps > 0 {
+                optimizer = AdamW(layout: policy.layout, settings: config.adamWSettings)  // DPO starts afresh
+                if communicator.rank == 0 {
+                    _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "sft")
+                }
+            }
+            let phaseEnds = state.step == totalSteps || state.step == config.sftSteps
+            if state.step % config.loggingSteps == 0 || phaseEnds {
+                let seconds = Self.seconds(ContinuousClock.now - windowStart)
+                var values = window.metrics
+                values["num_tokens"] = state.tokensSeen
+                values["grad_norm"] = gradNorm
+                values["learning_rate"] = lr
+                values["pairs_per_second"] = windowPairs / max(seconds, 1e-9)
+                values["tokens_per_second"] = window[.tokens] / max(seconds, 1e-9)
+                if isSFT { for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] { values[key] = nil } }
+                try emit(LogRecord(step: state.step, epoch: epochProgress, phase: isSFT ? "sft" : "dpo", values: values), to: log)
+                window = StepStatistics()
+                state.pendingSteps = 0
+                windowPairs = 0
+                windowStart = ContinuousClock.now
+            }
+            state.pendingStatistics = window.values
+            if !isSFT, data.eval != nil, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || state.step == totalSteps {
+                lastEval = try evaluate()
+                try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
+                                   values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
+            }
+            if (config.saveSteps > 0 && state.step % config.saveSteps == 0) || state.step == totalSteps {
+                try saveCheckpoint()
+            }
+        }
+        if communicator.rank == 0 {
+            _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "final")
+        }
+        try communicator.barrier()
+        return lastEval
+    }
+
+    /// Metrics of the current policy over every eval pair (each rank a share), without `eval_`.
+    public func evaluate() throws -> [String: Double] {
+        guard let eval = data.eval else { return [:] }
+        if reference == nil { try prepareReference() }
+        return try PairScoring(policy: policy).evaluate(eval, loss: dpoLoss, reference: reference!.eval,
+                                                        microBatchSize: layout.microBatchSize, padID: data.padID,
+                                                        communicator: communicator)
+    }
+
+    // MARK: - One step
+
+    func optimiserStep(sft: Bool, learningRate: Double) throws -> (StepStatistics, Double) {
+        let order = epochOrder()
+        let global = Double(layout.globalBatchSize)
+        let stepPairs = (state.position..<(state.position + layout.globalBatchSize)).map { data.train.pairs[order[$0]] }
+        let meanChosenTokens = Double(stepPairs.reduce(0) { $0 + $1.chosen.completionLength }) / global
+        policy.zeroGradients()
+        var stats = StepStatistics()
+        for micro in 0..<layout.accumulationSteps {
+            let batch = data.train.microBatch(order: order, layout: layout, stepStart: state.position,
+                                              rank: communicator.rank, microStep: micro, padID: data.padID)
+            let targets: Int
+            do {
+                targets = try PairScoring(policy: policy).run(
+                    batch, loss: sft ? sftLoss : dpoLoss, reference: sft ? .none : reference!.train, into: &stats,
+                    gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
+            } catch let error as NonFiniteValue {
+                throw TrainingError("step \(state.step + 1), micro-batch \(micro + 1) (pairs \(batch.pairIndices)): \(error)")
+            }
+            if config.debug, let tensor = policy.nonFiniteGradient() {
+                throw TrainingError("step \(state.step + 1), micro-batch \(micro + 1): non-finite gradient in \(tensor)")
+            }
+            if config.debug {
+                print("rank \(communicator.rank) step \(state.step + 1) micro-batch \(micro + 1)/\(layout.accumulationSteps): "
+                    + "pairs \(batch.pairIndices) length \(batch.length) completion tokens \(targets)")
+            }
+        }
+        let gradients = policy.gradients!
+        try communicator.allReduceSum(gradients.buffer)
+        try stats.values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        let norm = config.maxGradNorm > 0 ? clipGradientNorm(gradients, maxNorm: config.maxGradNorm) : gradientNorm(gradients)
+        guard norm.isFinite, stats[.loss].isFinite else {
+            throw TrainingError("step \(state.step + 1): non-finite \(norm.isFinite ? "loss" : "gradient norm") "
+                + "(loss sum \(stats[.loss]), grad norm \(norm)); lower the learning rate or check the data")
+        }
+        optimizer.step(parameters: policy.parameters, gradients: gradients, learningRate: Float(learningRate))
+        state.optimizerSteps = optimizer.stepCount
+        state.position += layout.globalBatchSize
+        return (stats, norm)
+    }
+
+    /// `--check-gradients`: on the first micro-batch of the first step, the DPO loss's gradient
+    /// against finite differences along the whole gradient and along its restriction to a sample
+    /// of tensors (embeddings, first and last block, final LayerNorm). Throws when one is off by
+    /// more than 1e-2 relative; returns one line per check.
+    func gradientCheck() throws -> [String] {
+        if config.sftSteps == 0 && reference == nil { try prepareReference() }
+        let sft = config.sftSteps > 0
+        let loss = sft ? sftLoss : dpoLoss
+        let batch = data.train.microBatch(order: epochOrder(), layout: layout, stepStart: state.position,
+                                          rank: communicator.rank, microStep: 0, padID: data.padID)
+        let ref: ReferenceLogProbs = sft ? .none : reference!.train
+        let scoring = PairScoring(policy: policy)
+        let pairs = Double(batch.pairIndices.count)
+        func meanLoss() throws -> Double {
+            var stats = StepStatistics()
+            try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: nil, meanChosenTokens: nil)
+            return stats[.loss] / pairs
+        }
+        policy.zeroGradients()
+        var stats = StepStatistics()
+        try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: 1 / pairs, meanChosenTokens: nil)
+        let names = ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.mlp.c_fc.bias",
+                     "h.\(policy.config.nLayer - 1).mlp.c_proj.weight", "ln_f.weight"]
+        var lines: [String] = []
+        for name in ["all parameters"] + names {
+            let ranges = policy.layout.tensor(named: name).map { [$0.offset..<($0.offset + $0.count)] }
+            let result = try checkDirectionalDerivative(model: policy, ranges: ranges, loss: meanLoss)
+            lines.append(String(format: "gradient check %@: analytic %.6e, finite difference %.6e, relative error %.1e",
+                                name, result.analytic, result.numeric, result.relativeError))
+            guard result.relativeError < 1e-2 else {
+                throw TrainingError(lines.last! + " exceeds 1e-2: the backward pass disagrees with the forward pass")
+            }
+        }
+        policy.zeroGradients()
+        return lines
+    }
+
+    // MARK: - Reference, schedule, data order, checkpoints
+
+    /// Builds the reference for the DPO phase: none for reference-free losses; else the
+    /// `ref_model`, the saved post-SFT reference, the policy as it is at the start of DPO, or the
+    /// starting model; precomputed into caches (and then released) with `precompute_ref`.
+    func prepareReference() throws {
+        guard config.lossSettings.needsReference else {
+            reference = (.none, .none)
+            return
+        }
+        let model: GPT2Model
+        if let path = config.refModel {
+            model = try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false)
+        } else if let saved = referenceWeights {
+            model = saved
+        } else if config.sftSteps > 0 {
+            model = try GPT2Model(config: policy.config, trainable: false)
+            model.parameters.copy(from: policy.parameters)
+            referenceWeights = model
+        } else {
+            model = try loadInitialModel()
+        }
+        guard config.precomputeRef else {
+            reference = (.model(model), .model(model))
+            return
+        }
+        let train = try cachedReference(model: model, dataset: data.train, url: data.trainURL)
+        let eval = try data.eval.map { try cachedReference(model: model, dataset: $0, url: data.evalURL!) }
+        reference = (.cache(train), eval.map { .cache($0) } ?? .none)
+    }
+
+    func cachedReference(model: GPT2Model, dataset: PreferenceDataset, url: URL) throws -> ReferenceCache {
+        let cacheURL = ReferenceCache.url(dataURL: url, model: model, dataset: dataset)
+        if FileManager.default.fileExists(atPath: cacheURL.path) {
+            return try ReferenceCache.read(cacheURL, pairCount: dataset.pairs.count)
+        }
+        let start = ContinuousClock.now
+        let cache = try ReferenceCache.compute(model: model, dataset: dataset, microBatchSize: layout.microBatchSize,
+                                               padID: data.padID, communicator: communicator)
+        if communicator.rank == 0 {
+            try cache.write(to: cacheURL)
+            print("reference log-probs of \(dataset.pairs.count) pairs computed in "
+                + String(format: "%.1f s", Self.seconds(ContinuousClock.now - start)) + ", cached in \(cacheURL.path)")
+        }
+        try communicator.barrier()
+        return cache
+    }
+
+    /// The learning rate applied at global step `step`.
+    func learningRate(at step: Int) -> Double {
+        if step < config.sftSteps { return config.sftLearningRate ?? config.learningRate }
+        let warmup = config.warmupSteps > 0 ? config.warmupSteps : Int((config.warmupRatio * Double(dpoSteps)).rounded(.up))
+        return LearningRateSchedule(kind: config.lrScheduler, peak: config.learningRate,
+                                    warmupSteps: warmup, totalSteps: dpoSteps).rate(at: step - config.sftSteps)
+    }
+
+    /// The shuffled order of the current epoch, moving to the next epoch when the remainder is
+    /// smaller than a global batch (those pairs are left out of this epoch).
+    func epochOrder() -> [Int] {
+        if state.position + layout.globalBatchSize > data.train.pairs.count {
+            state.epoch += 1
+            state.position = 0
+        }
+        if let cached = orders, cached.epoch == state.epoch { return cached.order }
+        let order = EpochOrder.permutation(pairCount: data.train.pairs.count, seed: UInt64(config.seed), epoch: state.epoch)
+        orders = (state.epoch, order)
+        return order
+    }
+
+    var epochProgress: Double {
+        let perEpoch = layout.steps(pairCount: data.train.pairs.count) * layout.globalBatchSize
+        return Double(state.epoch) + Double(state.position) / Double(max(perEpoch, 1))
+    }
+
+    func emit(_ record: LogRecord, to log: MetricsWriter?) throws {
+        guard let log else { return }
+        try log.append(record)
+        onLog?(record)
+    }
+
+    func saveCheckpoint() throws {
+        if communicator.rank == 0 {
+            let url = try store.save(CheckpointStore.Contents(
+                model: policy, optimizer: optimizer,
+                reference: config.sftSteps > 0 && config.refModel == nil ? referenceWeights : nil,
+                state: state, tokenizerFiles: data.tokenizerFiles), keep: config.saveTotalLimit)
+            onCheckpoint?(url)
+        }
+        try communicator.barrier()
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+/// Everything besides weights and optimiser moments that a resumed run needs to continue exactly
+/// where the saved one stopped. Stored as `trainer_state.json` in each checkpoint.
+public struct TrainerState: Codable, Equatable, Sendable {
+    /// Optimiser steps completed, SFT and DPO phases together.
+    public var step: Int = 0
+    /// Epoch of the next step's pairs.
+    public var epoch: Int = 0
+    /// Position of the next step's first pair in that epoch's shuffled order (a global index
+    /// into the order, independent of the number of ranks).
+    public var position: Int = 0
+    /// AdamW's step count in the current phase (its bias corrections).
+    public var optimizerSteps: Int = 0
+    /// Non-padding tokens of every pair trained on so far (TRL's cumulative `num_tokens`).
+    public var tokensSeen: Double = 0
+    /// Statistics of the steps since the last logged step.
+    public var pendingStatistics: [Double] = StepStatistics().values
+    /// Number of steps in `pendingStatistics`.
+    public var pendingSteps: Int = 0
+    /// Ranks of the run that saved it (informational: a run may resume on any number).
+    public var worldSize: Int = 1
+    /// The resolved configuration of the run.
+    public var config: TrainingConfig
+
+    /// The state at the start of a run.
+    public init(config: TrainingConfig, worldSize: Int) {
+        self.config = config
+        self.worldSize = worldSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, position, optimizerSteps = "optimizer_steps", tokensSeen = "tokens_seen"
+        case pendingStatistics = "pending_statistics", pendingSteps = "pending_steps"
+        case worldSize = "world_size", config
+    }
+}
+
+extension TrainerState {
+    /// Settings a resumed run may change: they do not alter the math of a step (how the global
+    /// batch is split, threads, logging and saving, where the data lives, the step budget).
+    public static let resumableChanges: Set<String> = [
+        "micro_batch_size", "threads", "debug", "check_gradients", "logging_steps", "eval_steps",
+        "save_steps", "save_total_limit", "output_dir", "max_steps", "epochs", "data", "eval_data",
+        "model", "ref_model", "tokenizer", "chat_template",
+    ]
+
+    /// Refuses to resume a run whose settings differ from the saved run's in a way that changes
+    /// the training (anything but `resumableChanges`), listing the differences.
+    public static func checkResumable(saved: TrainingConfig, now: TrainingConfig) throws {
+        let encoder = JSONEncoder()
+        func fields(_ config: TrainingConfig) throws -> [String: String] {
+            let object = try JSONSerialization.jsonObject(with: encoder.encode(config)) as? [String: Any] ?? [:]
+            return object.mapValues { "\($0)" }
+        }
+        let before = try fields(saved), after = try fields(now)
+        let changed = Set(before.keys).union(after.keys).subtracting(resumableChanges)
+            .filter { before[$0] != after[$0] }.sorted()
+        guard changed.isEmpty else {
+            throw TrainingError("cannot resume: the checkpoint was trained with different "
+                + changed.map { "\($0) (\(before[$0] ?? "unset") -> \(after[$0] ?? "unset"))" }.joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GPT2
+import PreferenceData
+
+/// Every setting of a training run. Keys are the long command-line options in snake_case
+/// (`learning_rate` for `--learning-rate`), so a YAML config and the command line say the same.
+/// The resolved config is written into the run directory and into every checkpoint.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    /// Policy to start from: a Hugging Face checkpoint directory or a size name (`gpt2`, ...)
+    /// for a randomly initialised model.
+    public var model: String = "gpt2"
+    /// Reference model directory; default: a frozen copy of the starting policy.
+    public var refModel: String?
+    /// Tokenizer directory; default: the model directory's files, else GPT-2's bundled files.
+    public var tokenizer: String?
+    /// Training preference pairs (JSON Lines or a JSON array).
+    public var data: String = ""
+    /// Held-out pairs for `eval_` metrics.
+    public var evalData: String?
+    /// Layout of the data rows; nil detects it from the first row.
+    public var dataFormat: DataFormat?
+    /// Most tokens in prompt + completion per sequence.
+    public var maxLength: Int = 1024
+    /// Which end of a longer sequence is kept.
+    public var truncationMode: TruncationMode = .keepStart
+    /// Chat template file for conversational data; default: the plain template.
+    public var chatTemplate: String?
+
+    /// Loss types, combined as a weighted sum.
+    public var loss: [String] = ["sigmoid"]
+    /// One weight per loss type; default all 1.
+    public var lossWeights: [Double]?
+    /// DPO temperature β.
+    public var beta: Double = 0.1
+    /// cDPO / robust label smoothing ε in [0, 0.5).
+    public var labelSmoothing: Double = 0
+    /// SimPO target margin γ.
+    public var simpoGamma: Double = 0.5
+    /// Treat the reference log-ratio as 0 (no reference model).
+    public var referenceFree: Bool = false
+    /// Compute reference log-probs once for the whole data set, cache them beside the data and
+    /// hold no reference model during training.
+    public var precomputeRef: Bool = false
+
+    /// Peak learning rate (TRL's default).
+    public var learningRate: Double = 1e-6
+    /// `constant`, `linear` (to 0 at the last step) or `cosine`.
+    public var lrScheduler: LearningRateScheduleKind = .linear
+    /// Steps of linear warm-up from 0; overrides `warmup_ratio` when positive.
+    public var warmupSteps: Int = 0
+    /// Warm-up as a fraction of the DPO steps.
+    public var warmupRatio: Double = 0
+    /// Global gradient-norm clip; 0 disables clipping.
+    public var maxGradNorm: Double = 1.0
+    /// Decoupled weight decay (not applied to biases and LayerNorm parameters).
+    public var weightDecay: Double = 0
+    /// AdamW β1.
+    public var adamBeta1: Double = 0.9
+    /// AdamW β2.
+    public var adamBeta2: Double = 0.999
+    /// AdamW ε.
+    public var adamEpsilon: Double = 1e-8
+
+    /// Pairs per optimiser step over all ranks.
+    public var batchSize: Int = 8
+    /// Pairs per rank per forward/backward; default `batch_size / ranks` (no accumulation).
+    public var microBatchSize: Int?
+    /// Optimiser steps of the DPO phase; default: `epochs` passes over the data.
+    public var maxSteps: Int?
+    /// Passes over the data when `max_steps` is not set.
+    public var epochs: Double = 1
+    /// Steps of supervised fine-tuning on the chosen answers before DPO (0: none). The DPO
+    /// reference is then the policy at the end of this phase.
+    public var sftSteps: Int = 0
+    /// Learning rate of the SFT phase; default `learning_rate`.
+    public var sftLearningRate: Double?
+
+    /// Log metrics every N steps.
+    public var loggingSteps: Int = 10
+    /// Evaluate every N steps (and at the end) when `eval_data` is set; 0: only at the end.
+    public var evalSteps: Int = 0
+    /// Save a checkpoint every N steps (and at the end); 0: only at the end.
+    public var saveSteps: Int = 500
+    /// Keep at most K checkpoints (oldest removed first); nil keeps all.
+    public var saveTotalLimit: Int?
+    /// Run directory: metrics, checkpoints, final model, report.
+    public var outputDir: String = "runs/dpo"
+    /// Seed of the data order (and of random initialisation for size names).
+    public var seed: Int = 42
+    /// Threads for the memory-bound kernels per rank; default cores / ranks.
+    public var threads: Int?
+
+    /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
+    public var debug: Bool = false
+    /// Finite-difference gradient check on the first step.
+    public var checkGradients: Bool = false
+
+    /// A configuration with every default.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, refModel = "ref_model", tokenizer, data, evalData = "eval_data", dataFormat = "data_format"
+        case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
+        case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
+        case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
+        case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"
+        case warmupRatio = "warmup_ratio", maxGradNorm = "max_grad_norm", weightDecay = "weight_decay"
+        case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
+        case batchSize = "batch_size", microBatchSize = "micro_batch_size", maxSteps = "max_steps", epochs
+        case sftSteps = "sft_steps", sftLearningRate = "sft_learning_rate"
+        case loggingSteps = "logging_steps", evalSteps = "eval_steps", saveSteps = "save_steps"
+        case saveTotalLimit = "save_total_limit", outputDir = "output_dir", seed, threads
+        case debug, checkGradients = "check_gradients"
+    }
+
+    /// The snake_case names of every setting (the YAML keys).
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+}
+
+extension TrainingConfig {
+    /// The loss settings of the DPO phase.
+    public var lossSettings: LossSettings {
+        LossSettings(types: loss.compactMap(LossType.init(rawValue:)), weights: lossWeights, beta: beta,
+                     labelSmoothing: labelSmoothing, simpoGamma: simpoGamma, referenceFree: referenceFree)
+    }
+
+    /// AdamW's hyper-parameters.
+    public var adamWSettings: AdamWSettings {
+        AdamWSettings(beta1: Float(adamBeta1), beta2: Float(adamBeta2), epsilon: Float(adamEpsilon),
+                      weightDecay: Float(weightDecay))
+    }
+}
+
+extension TrainingConfig {
+    /// Resolves every relative path against the current directory, so the resolved config
+    /// (written into the run directory and checkpoints) means the same from anywhere.
+    public mutating func makePathsAbsolute() {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : cwd.appendingPathComponent(path).standardizedFileURL.path
+        }
+        if GPT2Config.named(model) == nil { model = absolute(model) }
+        refModel = refModel.map(absolute)
+        tokenizer = tokenizer.map(absolute)
+        if !data.isEmpty { data = absolute(data) }
+        evalData = evalData.map(absolute)
+        chatTemplate = chatTemplate.map(absolute)
+        outputDir = absolute(outputDir)
+    }
+}

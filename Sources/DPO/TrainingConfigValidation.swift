@@ -1,0 +1,55 @@
+import Foundation
+import GPT2
+
+extension TrainingConfig {
+    /// Refuses a configuration that cannot run on `worldSize` ranks, before any work starts:
+    /// every message names the option and what it accepts.
+    public func validate(worldSize: Int) throws {
+        func fail(_ message: String) throws -> Never { throw TrainingError(message) }
+        let manager = FileManager.default
+        if data.isEmpty { try fail("data: no training data given (--data FILE)") }
+        for (key, path) in [("data", data), ("eval_data", evalData), ("ref_model", refModel),
+                            ("chat_template", chatTemplate), ("tokenizer", tokenizer)] {
+            if let path, !manager.fileExists(atPath: path) { try fail("\(key): \(path) does not exist") }
+        }
+        if GPT2Config.named(model) == nil && !manager.fileExists(atPath: model) {
+            try fail("model: \(model) is neither a checkpoint directory nor a size name ("
+                + GPT2Config.namedSizes.map(\.name).joined(separator: ", ") + ")")
+        }
+        if let unknown = loss.first(where: { LossType(rawValue: $0) == nil }) {
+            try fail("loss: unknown loss type \(unknown) (one of \(LossType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        do {
+            try lossSettings.validate()
+        } catch {
+            try fail("\(error)")
+        }
+        if !(learningRate > 0) { try fail("learning_rate must be > 0, got \(learningRate)") }
+        if let sft = sftLearningRate, !(sft > 0) { try fail("sft_learning_rate must be > 0, got \(sft)") }
+        if batchSize < 1 { try fail("batch_size must be >= 1, got \(batchSize)") }
+        let micro = microBatchSize ?? batchSize / worldSize
+        if micro < 1 || batchSize % (micro * worldSize) != 0 {
+            try fail("batch_size \(batchSize) is not a whole number of micro-batches: it must be a multiple of "
+                + "micro_batch_size (\(micro)) x ranks (\(worldSize))")
+        }
+        if let maxSteps, maxSteps < 1 { try fail("max_steps must be >= 1, got \(maxSteps)") }
+        if maxSteps == nil && !(epochs > 0) { try fail("epochs must be > 0, got \(epochs)") }
+        if sftSteps < 0 { try fail("sft_steps must be >= 0, got \(sftSteps)") }
+        if maxLength < 2 { try fail("max_length must be >= 2, got \(maxLength)") }
+        if warmupSteps < 0 { try fail("warmup_steps must be >= 0, got \(warmupSteps)") }
+        if !(warmupRatio >= 0 && warmupRatio < 1) { try fail("warmup_ratio must be in [0, 1), got \(warmupRatio)") }
+        if !(maxGradNorm >= 0) { try fail("max_grad_norm must be >= 0 (0 disables clipping), got \(maxGradNorm)") }
+        if !(weightDecay >= 0) { try fail("weight_decay must be >= 0, got \(weightDecay)") }
+        for (key, value) in [("adam_beta1", adamBeta1), ("adam_beta2", adamBeta2)] where !(value >= 0 && value < 1) {
+            try fail("\(key) must be in [0, 1), got \(value)")
+        }
+        if !(adamEpsilon > 0) { try fail("adam_epsilon must be > 0, got \(adamEpsilon)") }
+        if loggingSteps < 1 { try fail("logging_steps must be >= 1, got \(loggingSteps)") }
+        if evalSteps < 0 || saveSteps < 0 { try fail("eval_steps and save_steps must be >= 0") }
+        if let limit = saveTotalLimit, limit < 1 { try fail("save_total_limit must be >= 1, got \(limit)") }
+        if let threads, threads < 1 { try fail("threads must be >= 1, got \(threads)") }
+        if precomputeRef && !lossSettings.needsReference {
+            try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Distributed
+import Foundation
+import GPT2
+import Kernels
+import Yams
+
+/// Everything `dpo-ddp train` does before the loop: threads, tokenizer, data, the starting (or
+/// resumed) policy broadcast from rank 0, the resolved config written into the run directory.
+public enum TrainingRun {
+    /// A trainer ready to `run()`, with a summary line of the data sets for the user.
+    public static func prepare(config: TrainingConfig, communicator: any Communicator,
+                               resume: String? = nil) throws -> (trainer: Trainer, summary: [String]) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        KernelThreads.set(config.debug ? 1 : config.threads ?? max(1, cores / communicator.size))
+        let output = URL(fileURLWithPath: config.outputDir)
+        if communicator.rank == 0 { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
+
+        let tokenizerFiles = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: config.model)
+        let tokenizer = try RunInputs.tokenizer(tokenizerFiles)
+        let train = try RunInputs.dataset(config.data, config: config, tokenizer: tokenizer)
+        let eval = try config.evalData.map { try RunInputs.dataset($0, config: config, tokenizer: tokenizer) }
+        var summary = ["train data \(config.data): \(train.report.summary)"]
+        if let eval, let path = config.evalData { summary.append("eval data \(path): \(eval.report.summary)") }
+        let data = TrainingData(train: train, trainURL: URL(fileURLWithPath: config.data), eval: eval,
+                                evalURL: config.evalData.map(URL.init(fileURLWithPath:)),
+                                padID: tokenizer.endOfTextID, tokenizerFiles: tokenizerFiles)
+
+        let policy: GPT2Model
+        var resumed: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)?
+        if let resume {
+            let url = try checkpointURL(resume, output: output)
+            let saved = try CheckpointStore.load(url)
+            try TrainerState.checkResumable(saved: saved.state.config, now: config)
+            policy = saved.model
+            resumed = (saved.state, saved.moments, saved.reference)
+            summary.append("resuming from \(url.path) at step \(saved.state.step)")
+        } else {
+            policy = try RunInputs.model(config.model, seed: config.seed, trainable: true)
+        }
+        try communicator.broadcast(policy.parameters.buffer, root: 0)
+        if communicator.rank == 0 {
+            try YAMLEncoder().encode(config).write(to: output.appendingPathComponent("resolved_config.yaml"),
+                                                   atomically: true, encoding: .utf8)
+        }
+        let trainer = try Trainer(config: config, data: data, policy: policy, communicator: communicator, resume: resumed,
+                                  loadInitialModel: { try RunInputs.model(config.model, seed: config.seed, trainable: false) })
+        return (trainer, summary)
+    }
+
+    /// `latest` (the newest checkpoint in `output`) or a checkpoint directory.
+    static func checkpointURL(_ spec: String, output: URL) throws -> URL {
+        guard spec == "latest" else { return URL(fileURLWithPath: spec) }
+        guard let latest = CheckpointStore(directory: output).latest() else {
+            throw TrainingError("--resume latest: no checkpoint in \(output.path)")
+        }
+        return latest
+    }
+}

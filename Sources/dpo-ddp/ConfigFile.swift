@@ -1,0 +1,68 @@
+import ArgumentParser
+import DPO
+import Foundation
+import GPT2
+import Yams
+
+/// A YAML config file whose snake_case keys are the long options of `train`
+/// (`learning_rate: 1e-4` is `--learning-rate 1e-4`), turned into those options so that the
+/// file and the command line are parsed, typed and validated by the same code.
+enum ConfigFile {
+    /// The options the file at `path` stands for. Unknown keys and values of the wrong shape are
+    /// refused with the file and key named.
+    static func options(path: String) throws -> TrainOptions {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("\(path): cannot read the config file (\(error.localizedDescription))")
+        }
+        let node: Any?
+        do {
+            node = try Yams.load(yaml: text)
+        } catch {
+            throw ValidationError("\(path): not valid YAML: \(error)")
+        }
+        guard let mapping = node as? [String: Any] else {
+            throw ValidationError("\(path): the config must be a mapping of option names to values")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var arguments: [String] = []
+        for key in mapping.keys.sorted() {
+            guard TrainingConfig.keys.contains(key) else {
+                let known = TrainingConfig.keys.filter { $0.hasPrefix(String(key.prefix(3))) }
+                throw ValidationError("\(path): unknown key \(key)"
+                    + (known.isEmpty ? "" : " (did you mean \(known.joined(separator: ", "))?)"))
+            }
+            arguments += try Self.arguments(key: key, value: mapping[key]!, path: path, base: base)
+        }
+        do {
+            return try TrainOptions.parse(arguments)
+        } catch {
+            throw ValidationError("\(path): \(TrainOptions.message(for: error))")
+        }
+    }
+
+    /// Paths in a config file are relative to the file's directory.
+    static let pathKeys: Set<String> = ["model", "ref_model", "tokenizer", "data", "eval_data", "chat_template", "output_dir"]
+
+    static func arguments(key: String, value: Any, path: String, base: URL) throws -> [String] {
+        let option = "--" + key.replacingOccurrences(of: "_", with: "-")
+        switch value {
+        case let flag as Bool:
+            return [flag ? option : "--no-" + option.dropFirst(2)]
+        case let list as [Any]:
+            return [option, list.map { "\($0)" }.joined(separator: ",")]
+        case is [String: Any]:
+            throw ValidationError("\(path): \(key) must be a single value or a list, not a mapping")
+        case is NSNull:
+            return []
+        default:
+            var text = "\(value)"
+            if pathKeys.contains(key), !text.hasPrefix("/"), !(key == "model" && GPT2Config.named(text) != nil) {
+                text = base.appendingPathComponent(text).standardizedFileURL.path
+            }
+            return [option, text]
+        }
+    }
+}

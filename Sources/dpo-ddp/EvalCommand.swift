@@ -1,0 +1,52 @@
+import ArgumentParser
+import DPO
+import Distributed
+import Foundation
+
+/// `dpo-ddp eval`: the `eval_` metrics of a saved model on preference pairs.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Compute DPO metrics (eval_loss, eval_rewards/accuracies, ...) of a saved model.",
+        discussion: """
+            The loss, beta and reference come from the run's settings: pass the run's \
+            resolved_config.yaml as --config, or the options themselves. The reference is --ref-model, \
+            else the run's SFT model (OUTPUT_DIR/sft) when it had an SFT phase, else --model (the starting \
+            model). The pairs are --eval-data, else --data. Prints one JSON object.
+
+            Examples:
+              dpo-ddp eval --policy runs/default/final --config runs/default/resolved_config.yaml
+              dpo-ddp eval --policy my-model --model gpt2-start --data heldout.jsonl --beta 0.1
+            """)
+
+    @Option(help: ArgumentHelp("The model to evaluate (a checkpoint directory).", valueName: "dir"))
+    var policy: String
+
+    @Option(help: ArgumentHelp("YAML file of settings, e.g. a run's resolved_config.yaml.", valueName: "file"))
+    var config: String?
+
+    @OptionGroup(title: "Settings")
+    var options: TrainOptions
+
+    func run() throws {
+        let communicator = try CommunicatorFactory.make()
+        do {
+            var config = try options.resolved(configFile: self.config, worldSize: communicator.size)
+            config.data = config.evalData ?? config.data
+            let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
+            let tokenizer = try RunInputs.tokenizer(files)
+            let dataset = try RunInputs.dataset(config.data, config: config, tokenizer: tokenizer)
+            let model = try RunInputs.model(policy, seed: config.seed, trainable: false)
+            let metrics = try ModelEvaluation.metrics(policy: model, dataset: dataset, config: config,
+                                                      padID: tokenizer.endOfTextID, communicator: communicator)
+            if communicator.rank == 0 {
+                let object = Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) })
+                let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: json, as: UTF8.self))
+            }
+            try communicator.finalize()
+        } catch {
+            communicator.abort(message: "\(error)", code: 1)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import DPO
+import Distributed
+import Foundation
+import RunReport
+
+/// `dpo-ddp train`: DPO (optionally after SFT) of a GPT-2 on preference pairs, on one process or
+/// many MPI ranks.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT-2 policy with DPO on preference pairs (the default command).",
+        discussion: """
+            Settings come from --config FILE (YAML, keys = the long options in snake_case, paths relative \
+            to the file) and are overridden by options on the command line. Without --config and --data, \
+            runs configs/default.yaml: the embedded default (a small GPT-2, bundled data, SFT then DPO).
+
+            Examples:
+              dpo-ddp train
+              dpo-ddp train --config configs/default.yaml --learning-rate 5e-4
+              dpo-ddp train --model path/to/gpt2 --data pairs.jsonl --batch-size 32 --micro-batch-size 4
+              mpirun -np 4 dpo-ddp train --config my.yaml
+              dpo-ddp train --config my.yaml --resume latest
+            """)
+
+    @Option(help: ArgumentHelp("YAML file of settings (snake_case option names).", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Continue from a checkpoint: latest (the newest in --output-dir) or a checkpoint directory.",
+                               valueName: "latest|dir"))
+    var resume: String?
+
+    @OptionGroup(title: "Training settings")
+    var options: TrainOptions
+
+    func run() throws {
+        let communicator = try CommunicatorFactory.make()
+        do {
+            try train(communicator: communicator)
+            try communicator.finalize()
+        } catch {
+            communicator.abort(message: "\(error)", code: 1)
+        }
+    }
+
+    func train(communicator: any Communicator) throws {
+        let config = try options.resolved(configFile: self.config, worldSize: communicator.size)
+        let isRoot = communicator.rank == 0
+        let (trainer, summary) = try TrainingRun.prepare(config: config, communicator: communicator, resume: resume)
+        let output = URL(fileURLWithPath: config.outputDir)
+        if isRoot {
+            summary.forEach { print($0) }
+            print("model \(config.model): \(trainer.parameterCount) parameters; \(communicator.size) rank(s) x "
+                + "\(trainer.accumulationSteps) micro-batch(es) of \(trainer.microBatchSize) pairs = "
+                + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)")
+        }
+        let progress = ProgressLine(totalSteps: trainer.totalSteps)
+        trainer.onLog = { progress.show($0) }
+        let heldOut = try trainer.run()
+        if isRoot {
+            progress.finish()
+            let report = output.appendingPathComponent(ReportPage.fileName)
+            try ReportPage(runDirectory: output).write(to: report)
+            print("final model: \(output.appendingPathComponent("final").path)")
+            print("metrics: \(output.appendingPathComponent("metrics.jsonl").path)")
+            print("report: \(report.path)")
+            if let accuracy = heldOut["rewards/accuracies"] {
+                print(String(format: "held-out reward accuracy: %.3f", accuracy))
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import DPO
+import Foundation
+import PreferenceData
+
+/// Every training setting as a command-line option. Each is optional so that only what the user
+/// typed overrides the config file; the long names are the YAML keys in kebab-case.
+struct TrainOptions: ParsableArguments {
+    @Option(help: "Policy to start from: a checkpoint directory or a size name (gpt2, gpt2-medium, gpt2-mini, gpt2-tiny, ...).")
+    var model: String?
+
+    @Option(help: "Reference model directory (default: a frozen copy of the starting policy).")
+    var refModel: String?
+
+    @Option(help: "Tokenizer directory (default: the model's files, else GPT-2's bundled files).")
+    var tokenizer: String?
+
+    @Option(help: "Training preference pairs (JSON Lines or a JSON array).")
+    var data: String?
+
+    @Option(help: "Held-out pairs for eval_ metrics.")
+    var evalData: String?
+
+    @Option(help: "Row layout: standard, implicit-prompt, conversational, alpaca, sharegpt (default: detected).")
+    var dataFormat: DataFormat?
+
+    @Option(help: "Most tokens in prompt + completion (default 1024).")
+    var maxLength: Int?
+
+    @Option(help: "keep_start (default) or keep_end.")
+    var truncationMode: TruncationMode?
+
+    @Option(help: "Chat template file for conversational data (default: the plain template).")
+    var chatTemplate: String?
+
+    @Option(help: "Comma-separated loss types (default sigmoid): sigmoid, robust, hinge, ipo, sigmoid_norm, sppo_hard, nca_pair, bco_pair, apo_zero, apo_down, sft, simpo.")
+    var loss: String?
+
+    @Option(help: "Comma-separated weights, one per loss type (default all 1).")
+    var lossWeights: String?
+
+    @Option(help: "DPO temperature beta (default 0.1).")
+    var beta: Double?
+
+    @Option(help: "Label smoothing epsilon in [0, 0.5): cDPO for sigmoid, robust, simpo (default 0).")
+    var labelSmoothing: Double?
+
+    @Option(help: "SimPO target margin gamma (default 0.5).")
+    var simpoGamma: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Use a zero reference log-ratio (no reference model).")
+    var referenceFree: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them beside the data, hold no reference model.")
+    var precomputeRef: Bool?
+
+    @Option(help: "Peak learning rate (default 1e-6).")
+    var learningRate: Double?
+
+    @Option(help: "constant, linear (default) or cosine.")
+    var lrScheduler: LearningRateScheduleKind?
+
+    @Option(help: "Linear warm-up steps (default 0).")
+    var warmupSteps: Int?
+
+    @Option(help: "Warm-up as a fraction of the DPO steps, when --warmup-steps is 0.")
+    var warmupRatio: Double?
+
+    @Option(help: "Clip the global gradient norm to this (default 1.0; 0 disables).")
+    var maxGradNorm: Double?
+
+    @Option(help: "AdamW decoupled weight decay, not on biases and LayerNorms (default 0).")
+    var weightDecay: Double?
+
+    @Option(help: "AdamW beta1 (default 0.9).")
+    var adamBeta1: Double?
+
+    @Option(help: "AdamW beta2 (default 0.999).")
+    var adamBeta2: Double?
+
+    @Option(help: "AdamW epsilon (default 1e-8).")
+    var adamEpsilon: Double?
+
+    @Option(help: "Pairs per optimiser step over all ranks (default 8).")
+    var batchSize: Int?
+
+    @Option(help: "Pairs per rank per forward/backward (default batch-size / ranks).")
+    var microBatchSize: Int?
+
+    @Option(help: "Optimiser steps of the DPO phase (default: --epochs passes over the data).")
+    var maxSteps: Int?
+
+    @Option(help: "Passes over the data when --max-steps is not set (default 1).")
+    var epochs: Double?
+
+    @Option(help: "Supervised steps on the chosen answers before DPO (default 0).")
+    var sftSteps: Int?
+
+    @Option(help: "Learning rate of the SFT phase (default --learning-rate).")
+    var sftLearningRate: Double?
+
+    @Option(help: "Log metrics every N steps (default 10).")
+    var loggingSteps: Int?
+
+    @Option(help: "Evaluate every N steps and at the end (default 0: only at the end).")
+    var evalSteps: Int?
+
+    @Option(help: "Checkpoint every N steps and at the end (default 500; 0: only at the end).")
+    var saveSteps: Int?
+
+    @Option(help: "Keep at most K checkpoints.")
+    var saveTotalLimit: Int?
+
+    @Option(help: "Run directory (default runs/dpo).")
+    var outputDir: String?
+
+    @Option(help: "Seed of the data order and of random initialisation (default 42).")
+    var seed: Int?
+
+    @Option(help: "Threads per rank for the memory-bound kernels (default cores / ranks).")
+    var threads: Int?
+
+    @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
+    var debug: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Finite-difference gradient check at the first step.")
+    var checkGradients: Bool?
+
+    /// Sets every option that was given on `config`.
+    func apply(to config: inout TrainingConfig) throws {
+        if let model { config.model = model }
+        if let refModel { config.refModel = refModel }
+        if let tokenizer { config.tokenizer = tokenizer }
+        if let data { config.data = data }
+        if let evalData { config.evalData = evalData }
+        if let dataFormat { config.dataFormat = dataFormat }
+        if let maxLength { config.maxLength = maxLength }
+        if let truncationMode { config.truncationMode = truncationMode }
+        if let chatTemplate { config.chatTemplate = chatTemplate }
+        if let loss { config.loss = loss.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let lossWeights { config.lossWeights = try lossWeights.split(separator: ",").map { try Self.number(String($0), option: "loss-weights") } }
+        if let beta { config.beta = beta }
+        if let labelSmoothing { config.labelSmoothing = labelSmoothing }
+        if let simpoGamma { config.simpoGamma = simpoGamma }
+        if let referenceFree { config.referenceFree = referenceFree }
+        if let precomputeRef { config.precomputeRef = precomputeRef }
+        if let learningRate { config.learningRate = learningRate }
+        if let lrScheduler { config.lrScheduler = lrScheduler }
+        if let warmupSteps { config.warmupSteps = warmupSteps }
+        if let warmupRatio { config.warmupRatio = warmupRatio }
+        if let maxGradNorm { config.maxGradNorm = maxGradNorm }
+        if let weightDecay { config.weightDecay = weightDecay }
+        if let adamBeta1 { config.adamBeta1 = adamBeta1 }
+        if let adamBeta2 { config.adamBeta2 = adamBeta2 }
+        if let adamEpsilon { config.adamEpsilon = adamEpsilon }
+        if let batchSize { config.batchSize = batchSize }
+        if let microBatchSize { config.microBatchSize = microBatchSize }
+        if let maxSteps { config.maxSteps = maxSteps }
+        if let epochs { config.epochs = epochs }
+        if let sftSteps { config.sftSteps = sftSteps }
+        if let sftLearningRate { config.sftLearningRate = sftLearningRate }
+        if let loggingSteps { config.loggingSteps = loggingSteps }
+        if let evalSteps { config.evalSteps = evalSteps }
+        if let saveSteps { config.saveSteps = saveSteps }
+        if let saveTotalLimit { config.saveTotalLimit = saveTotalLimit }
+        if let outputDir { config.outputDir = outputDir }
+        if let seed { config.seed = seed }
+        if let threads { config.threads = threads }
+        if let debug { config.debug = debug }
+        if let checkGradients { config.checkGradients = checkGradients }
+    }
+
+    /// Defaults, then the config file (or, with neither a config file nor `--data`, the
+    /// embedded default `configs/default.yaml`), then these options; validated for `worldSize` ranks.
+    func resolved(configFile: String?, worldSize: Int) throws -> TrainingConfig {
+        var config = TrainingConfig()
+        var file = configFile
+        if file == nil && data == nil { file = try DefaultConfig.path() }
+        if let file { try ConfigFile.options(path: file).apply(to: &config) }
+        try apply(to: &config)
+        config.makePathsAbsolute()
+        try config.validate(worldSize: worldSize)
+        return config
+    }
+
+    static func number(_ text: String, option: String) throws -> Double {
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("--\(option): \(text) is not a number")
+        }
+        return value
+    }
+}
+
+extension LearningRateScheduleKind: ExpressibleByArgument {}

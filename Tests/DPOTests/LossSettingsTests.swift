@@ -1,0 +1,76 @@
+import DPO
+import Foundation
+import XCTest
+
+/// Validation, defaults and the reference bookkeeping of `LossSettings`.
+final class LossSettingsTests: XCTestCase {
+    func testLossTypeNamesAreTRLs() {
+        XCTAssertEqual(LossType.allCases.map(\.rawValue),
+                       ["sigmoid", "robust", "hinge", "ipo", "sigmoid_norm", "sppo_hard", "nca_pair", "bco_pair",
+                        "apo_zero", "apo_down", "sft", "simpo"])
+    }
+
+    func testDefaultsAreTRLs() throws {
+        let settings = LossSettings()
+        XCTAssertEqual(settings.types, [.sigmoid])
+        XCTAssertEqual(settings.weights, [1])
+        XCTAssertEqual(settings.beta, 0.1)
+        XCTAssertEqual(settings.labelSmoothing, 0)
+        XCTAssertEqual(settings.simpoGamma, 0.5)
+        XCTAssertFalse(settings.referenceFree)
+        XCTAssertEqual(LossSettings(types: [.ipo, .sft]).weights, [1, 1])
+        XCTAssertNoThrow(try settings.validate())
+    }
+
+    func testInvalidSettingsAreRefusedWithTheirReason() {
+        let cases: [(LossSettings, LossSettingsError)] = [
+            (LossSettings(types: []), .noLossTypes),
+            (LossSettings(types: [.sigmoid, .sft, .sigmoid]), .duplicateLossType(.sigmoid)),
+            (LossSettings(types: [.sigmoid, .sft], weights: [1]), .weightCountMismatch(types: 2, weights: 1)),
+            (LossSettings(types: [.sigmoid], weights: [.nan]), .nonFiniteWeight(.nan)),
+            (LossSettings(beta: 0), .nonPositiveBeta(0)),
+            (LossSettings(beta: -0.1), .nonPositiveBeta(-0.1)),
+            (LossSettings(beta: .infinity), .nonPositiveBeta(.infinity)),
+            (LossSettings(labelSmoothing: 0.5), .labelSmoothingOutOfRange(0.5)),
+            (LossSettings(labelSmoothing: -0.01), .labelSmoothingOutOfRange(-0.01)),
+            (LossSettings(types: [.hinge, .ipo], labelSmoothing: 0.1), .labelSmoothingUnused([.hinge, .ipo])),
+            (LossSettings(types: [.simpo], simpoGamma: -1), .negativeSimpoGamma(-1)),
+        ]
+        for (settings, expected) in cases {
+            XCTAssertThrowsError(try settings.validate(), "\(expected)") { error in
+                let error = error as? LossSettingsError
+                // NaN never equals itself, so compare the messages, which carry every payload.
+                XCTAssertEqual(error.map(String.init(describing:)), String(describing: expected))
+            }
+            XCTAssertThrowsError(try DPOLoss(settings: settings))
+        }
+    }
+
+    func testErrorMessagesNameTheOption() {
+        XCTAssertTrue(LossSettingsError.nonPositiveBeta(0).description.hasPrefix("beta must be"))
+        XCTAssertTrue(LossSettingsError.weightCountMismatch(types: 2, weights: 3).description
+            .contains("3 weight(s) given for 2 loss type(s)"))
+        XCTAssertTrue(LossSettingsError.labelSmoothingUnused([.hinge]).description.contains("sigmoid, robust and simpo"))
+        XCTAssertTrue(LossSettingsError.noLossTypes.description.contains("sigmoid_norm"))
+    }
+
+    func testSmoothingIsAcceptedWhenAnyLossUsesIt() {
+        XCTAssertNoThrow(try LossSettings(types: [.hinge, .robust], labelSmoothing: 0.1).validate())
+        XCTAssertNoThrow(try LossSettings(types: [.simpo, .sft], labelSmoothing: 0.49).validate())
+    }
+
+    func testNeedsReference() {
+        XCTAssertTrue(LossSettings().needsReference)
+        XCTAssertTrue(LossSettings(types: [.sft, .bcoPair]).needsReference)
+        XCTAssertFalse(LossSettings(types: [.sft]).needsReference)
+        XCTAssertFalse(LossSettings(types: [.simpo, .sft]).needsReference)
+        XCTAssertFalse(LossSettings(types: [.sigmoid, .ipo], referenceFree: true).needsReference)
+    }
+
+    func testCodableRoundTrip() throws {
+        let settings = LossSettings(types: [.robust, .sft], weights: [1, 0.2], beta: 0.3, labelSmoothing: 0.1,
+                                    simpoGamma: 1, referenceFree: true)
+        let decoded = try JSONDecoder().decode(LossSettings.self, from: JSONEncoder().encode(settings))
+        XCTAssertEqual(decoded, settings)
+    }
+}

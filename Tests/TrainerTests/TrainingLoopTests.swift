@@ -1,0 +1,118 @@
+import DPO
+import Foundation
+import GPT2
+import XCTest
+
+final class TrainingLoopTests: XCTestCase {
+    /// The loss of a step is the mean over its pairs however they are split: 8 pairs in one
+    /// micro-batch or in 4 micro-batches of 2 give the same metrics and weights up to float
+    /// summation order (1e-5 relative: float32 gradients summed in another order differ ~1e-7,
+    /// and a mis-scaled accumulation is off by a factor of 4).
+    func testGradientAccumulationEqualsFullBatch() throws {
+        let run = try TinyRun()
+        let full = try run.train(run.config(output: "full"))
+        let accumulated = try run.train(run.config(output: "accumulated") { $0.microBatchSize = 2 })
+        assertSameMetrics(full.records, accumulated.records, tolerance: 1e-5)
+        let layout = GPT2Layout(try HFConfigFile.read(run.modelDirectory.appendingPathComponent("config.json")))
+        XCTAssertLessThanOrEqual(maxTensorRelativeError(accumulated.weights, full.weights, layout: layout), 1e-5)
+        XCTAssertEqual(full.records.count, 6)
+        let first = try XCTUnwrap(full.records.first?["loss"] as? Double)
+        XCTAssertEqual(first, log(2), accuracy: 1e-6, "policy == reference at step 1")
+        let last = try XCTUnwrap(full.records.last?["loss"] as? Double)
+        XCTAssertLessThan(last, first, "training must lower the loss")
+    }
+
+    /// A run stopped after a checkpoint and resumed logs exactly what an uninterrupted run logs
+    /// and ends with bit-identical weights.
+    func testStopAndResumeEqualsUninterruptedRun() throws {
+        let run = try TinyRun()
+        let whole = try run.train(run.config(output: "whole") { $0.saveSteps = 3; $0.loggingSteps = 2 })
+        // The "stopped" run: only what existed after step 3's checkpoint.
+        let stopped = run.directory.appendingPathComponent("stopped")
+        try FileManager.default.createDirectory(at: stopped, withIntermediateDirectories: true)
+        let wholeDir = run.directory.appendingPathComponent("whole")
+        try FileManager.default.copyItem(at: wholeDir.appendingPathComponent("checkpoint-3"),
+                                         to: stopped.appendingPathComponent("checkpoint-3"))
+        let lines = try String(contentsOf: wholeDir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").prefix(1)
+        try (lines.joined(separator: "\n") + "\n").write(to: stopped.appendingPathComponent("metrics.jsonl"),
+                                                        atomically: true, encoding: .utf8)
+        let resumed = try run.train(run.config(output: "stopped") { $0.saveSteps = 3; $0.loggingSteps = 2 }, resume: "latest")
+        assertSameMetrics(whole.records, resumed.records, tolerance: 0)
+        XCTAssertEqual(whole.weights, resumed.weights)
+    }
+
+    func testResumeRefusesChangedTrainingSettings() throws {
+        let run = try TinyRun()
+        try run.train(run.config(output: "a") { $0.maxSteps = 2; $0.saveSteps = 1 })
+        let changed = run.config(output: "a") { $0.maxSteps = 2; $0.beta = 0.5 }
+        XCTAssertThrowsError(try run.train(changed, resume: "latest")) {
+            XCTAssertTrue("\($0)".contains("beta (0.1 -> 0.5)"), "\($0)")
+        }
+    }
+
+    /// Precomputed reference log-probs give the live reference's metrics, and a second run reads
+    /// the cache instead of recomputing it (shown by planting different values in the file).
+    func testPrecomputedReferenceMatchesLiveAndIsReused() throws {
+        let run = try TinyRun()
+        let live = try run.train(run.config(output: "live"))
+        let cached = try run.train(run.config(output: "cached") { $0.precomputeRef = true })
+        assertSameMetrics(live.records, cached.records, tolerance: 1e-5)
+        let caches = try FileManager.default.contentsOfDirectory(atPath: run.directory.path).filter { $0.contains(".ref-logps-") }
+        XCTAssertEqual(caches.count, 1)
+        let url = run.directory.appendingPathComponent(caches[0])
+        var planted = try JSONDecoder().decode(ReferenceCache.self, from: Data(contentsOf: url))
+        planted.chosen = planted.chosen.map { $0 - 10 }
+        try JSONEncoder().encode(planted).write(to: url)
+        let reused = try run.train(run.config(output: "reused") { $0.precomputeRef = true; $0.maxSteps = 1 })
+        // With every reference chosen log-prob 10 lower, the chosen reward starts at β·10 = 1.
+        XCTAssertEqual(try XCTUnwrap(reused.records.first?["rewards/chosen"] as? Double), 1.0, accuracy: 1e-6)
+    }
+
+    func testCheckpointsRotateAndFinalModelIsWritten() throws {
+        let run = try TinyRun()
+        try run.train(run.config(output: "rot") { $0.saveSteps = 1; $0.saveTotalLimit = 2 })
+        let output = run.directory.appendingPathComponent("rot")
+        XCTAssertEqual(CheckpointStore(directory: output).steps(), [5, 6])
+        let final = try HFCheckpoint.load(from: output.appendingPathComponent("final"))
+        let checkpoint = try HFCheckpoint.load(from: output.appendingPathComponent("checkpoint-6"))
+        XCTAssertEqual(Array(final.parameters.buffer), Array(checkpoint.parameters.buffer))
+        for file in ["vocab.json", "merges.txt", "optimizer.safetensors", "trainer_state.json", "config.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("checkpoint-6/\(file)").path), file)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("resolved_config.yaml").path))
+    }
+
+    func testPartialCheckpointIsNeverTheLatest() throws {
+        let run = try TinyRun()
+        try run.train(run.config(output: "p") { $0.maxSteps = 2; $0.saveSteps = 1 })
+        let output = run.directory.appendingPathComponent("p")
+        // What a kill in the middle of writing step 3 leaves behind.
+        let partial = output.appendingPathComponent(".checkpoint-3.partial")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: partial.appendingPathComponent("model.safetensors"))
+        let store = CheckpointStore(directory: output)
+        XCTAssertEqual(store.latest()?.lastPathComponent, "checkpoint-2")
+        XCTAssertNoThrow(try CheckpointStore.load(try XCTUnwrap(store.latest())))
+    }
+
+    func testIncompleteCheckpointIsRefusedWithTheReason() throws {
+        let run = try TinyRun()
+        try run.train(run.config(output: "c") { $0.maxSteps = 1 })
+        let checkpoint = run.directory.appendingPathComponent("c/checkpoint-1")
+        try FileManager.default.removeItem(at: checkpoint.appendingPathComponent("trainer_state.json"))
+        XCTAssertThrowsError(try CheckpointStore.load(checkpoint)) {
+            XCTAssertTrue("\($0)".contains("trainer_state.json is missing"), "\($0)")
+        }
+    }
+
+    func testSFTPhaseThenDPOAgainstTheSFTModel() throws {
+        let run = try TinyRun()
+        let result = try run.train(run.config(output: "sft") { $0.sftSteps = 3; $0.maxSteps = 3 })
+        let phases = result.records.map { $0["phase"] as? String }
+        XCTAssertEqual(phases, ["sft", "sft", "sft", "dpo", "dpo", "dpo"])
+        // The first DPO step starts from the SFT model as its own reference: loss log 2.
+        XCTAssertEqual(try XCTUnwrap(result.records[3]["loss"] as? Double), log(2), accuracy: 1e-6)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("sft/sft/model.safetensors").path))
+    }
+}
