@@ -30,8 +30,7 @@ let package = Package(
         .target(name: "Tokenizer", resources: [.copy("Resources/gpt2")], swiftSettings: optimize),
         .target(name: "PreferenceData", dependencies: ["Tokenizer"]),
         .target(name: "Distributed", dependencies: ["MPIShim"]),
-        .target(name: "DPO", dependencies: ["GPT2", "PreferenceData", "Distributed", "Kernels",
-                                            .product(name: "Yams", package: "Yams")],
+        .target(name: "DPO", dependencies: ["GPT2", "PreferenceData", "Distributed", "Kernels"],
                 swiftSettings: optimize),
         .target(name: "RunReport"),
         .executableTarget(name: "dpo-ddp", dependencies: [

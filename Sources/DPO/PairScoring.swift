@@ -13,10 +13,12 @@ struct PairScoring {
     @discardableResult
     func run(_ batch: MicroBatch, loss: DPOLoss, reference: ReferenceLogProbs, into stats: inout StepStatistics,
              gradientScale: Double?, meanChosenTokens: Double?) throws -> Int {
-        let scoring = ScoringInput(batch)
+        let pairs = batch.pairIndices.count
+        // A loss of the chosen answers alone (SFT) needs no log-probs of the rejected rows.
+        let chosenOnly = loss.settings.types == [.sft]
+        let scoring = ScoringInput(batch, scoredRows: chosenOnly ? 0..<pairs : nil)
         let scores = try SequenceScores(model: policy, scoring: scoring)
         let ref = try reference.logps(batch: batch, scoring: scoring)
-        let pairs = batch.pairIndices.count
         let vocab = Double(policy.config.vocabSize)
         var rowGradient = [Double](repeating: 0, count: batch.rows)
         for c in 0..<pairs {

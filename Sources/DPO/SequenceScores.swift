@@ -13,10 +13,11 @@ public struct ScoringInput: Sendable {
     /// Number of rows (2 × pairs: chosen rows, then rejected rows).
     public let rows: Int
 
-    /// The targets of `batch`: token t of row r where `completionMask[r·length + t] == 1`.
-    public init(_ batch: MicroBatch) {
+    /// The targets of `batch`: token t of row r where `completionMask[r·length + t] == 1`, for
+    /// the rows in `scoredRows` (all by default; the SFT phase scores only the chosen rows).
+    public init(_ batch: MicroBatch, scoredRows: Range<Int>? = nil) {
         var targetRows: [Int32] = [], targets: [Int32] = [], owner: [Int] = []
-        for r in 0..<batch.rows {
+        for r in scoredRows ?? 0..<batch.rows {
             let base = r * batch.length
             for t in 1..<max(batch.length, 1) where batch.completionMask[base + t] != 0 {
                 targetRows.append(Int32(base + t - 1))

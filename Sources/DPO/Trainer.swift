@@ -132,7 +132,10 @@ public final class Trainer {
                 values["learning_rate"] = lr
                 values["pairs_per_second"] = windowPairs / max(seconds, 1e-9)
                 values["tokens_per_second"] = window[.tokens] / max(seconds, 1e-9)
-                if isSFT { for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] { values[key] = nil } }
+                if isSFT {
+                    for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
+                                "logps/rejected", "logits/rejected"] { values[key] = nil }
+                }
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: isSFT ? "sft" : "dpo", values: values), to: log)
                 window = StepStatistics()
                 state.pendingSteps = 0
@@ -141,7 +144,9 @@ public final class Trainer {
             }
             state.pendingStatistics = window.values
             if !isSFT, data.eval != nil, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || state.step == totalSteps {
+                let evalStart = ContinuousClock.now
                 lastEval = try evaluate()
+                windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
                                    values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
             }

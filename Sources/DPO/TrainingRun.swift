@@ -2,7 +2,6 @@ import Distributed
 import Foundation
 import GPT2
 import Kernels
-import Yams
 
 /// Everything `dpo-ddp train` does before the loop: threads, tokenizer, data, the starting (or
 /// resumed) policy broadcast from rank 0, the resolved config written into the run directory.
@@ -39,8 +38,7 @@ public enum TrainingRun {
         }
         try communicator.broadcast(policy.parameters.buffer, root: 0)
         if communicator.rank == 0 {
-            try YAMLEncoder().encode(config).write(to: output.appendingPathComponent("resolved_config.yaml"),
-                                                   atomically: true, encoding: .utf8)
+            try config.yaml.write(to: output.appendingPathComponent("resolved_config.yaml"), atomically: true, encoding: .utf8)
         }
         let trainer = try Trainer(config: config, data: data, policy: policy, communicator: communicator, resume: resumed,
                                   loadInitialModel: { try RunInputs.model(config.model, seed: config.seed, trainable: false) })
