@@ -125,7 +125,7 @@ public final class Trainer {
             }
             let phaseEnds = state.step == totalSteps || state.step == config.sftSteps
             if state.step % config.loggingSteps == 0 || phaseEnds {
-                let seconds = Self.seconds(ContinuousClock.now - windowStart)
+                let seconds = (ContinuousClock.now - windowStart).inSeconds
                 var values = window.metrics
                 values["num_tokens"] = state.tokensSeen
                 values["grad_norm"] = gradNorm
@@ -291,7 +291,7 @@ public final class Trainer {
         if communicator.rank == 0 {
             try cache.write(to: cacheURL)
             print("reference log-probs of \(dataset.pairs.count) pairs computed in "
-                + String(format: "%.1f s", Self.seconds(ContinuousClock.now - start)) + ", cached in \(cacheURL.path)")
+                + String(format: "%.1f s", (ContinuousClock.now - start).inSeconds) + ", cached in \(cacheURL.path)")
         }
         try communicator.barrier()
         return cache
@@ -338,9 +338,5 @@ public final class Trainer {
             onCheckpoint?(url)
         }
         try communicator.barrier()
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

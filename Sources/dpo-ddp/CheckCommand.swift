@@ -71,8 +71,8 @@ struct CheckCommand: ParsableCommand {
             meanLogp = zip(logp, weights).reduce(0.0) { $0 + Double($1.0 * $1.1) }
             weights.withUnsafeBufferPointer { gpt.backward(dlogp: $0) }
             let t2 = clock.now
-            forwardTimes.append(seconds(t1 - t0))
-            backwardTimes.append(seconds(t2 - t1))
+            forwardTimes.append((t1 - t0).inSeconds)
+            backwardTimes.append((t2 - t1).inSeconds)
         }
         let fwd = median(forwardTimes), bwd = median(backwardTimes)
         let check = try checkGradientAlongGradient(model: gpt, input: input, weights: weights)
@@ -107,8 +107,5 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-private func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
 
 private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

@@ -100,11 +100,10 @@ struct GenerateCommand: ParsableCommand {
         case .maxNewTokens: "--max-new-tokens reached"
         case .contextFull: "the model's n_positions reached"
         }
-        let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         let steps = max(0, result.tokens.count - 1)
-        let rate = steps > 0 ? String(format: "%.1f tokens/s", Double(steps) / seconds(decode)) : "no more tokens"
+        let rate = steps > 0 ? String(format: "%.1f tokens/s", Double(steps) / decode.inSeconds) : "no more tokens"
         let line = "[\(result.tokens.count) new tokens, stopped: \(reason); prompt of \(promptTokens) tokens "
-            + String(format: "+ first token %.3f s, then ", seconds(prefill)) + rate + "]\n"
+            + String(format: "+ first token %.3f s, then ", prefill.inSeconds) + rate + "]\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -20,7 +20,7 @@ final class ProgressLine {
         if let loss = v["eval_loss"] { parts.append(String(format: "eval loss %.4f", loss)) }
         if let accuracy = v["eval_rewards/accuracies"] { parts.append(String(format: "eval acc %.3f", accuracy)) }
         if let speed = v["pairs_per_second"] { parts.append(String(format: "%.1f pairs/s", speed)) }
-        let elapsed = seconds(ContinuousClock.now - start)
+        let elapsed = (ContinuousClock.now - start).inSeconds
         if record.step > 0 && record.step < totalSteps {
             let eta = elapsed / Double(record.step) * Double(totalSteps - record.step)
             parts.append("ETA " + Self.clock(eta))
@@ -41,10 +41,6 @@ final class ProgressLine {
     func finish() {
         if drawn { print("") }
         drawn = false
-    }
-
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     static func clock(_ seconds: Double) -> String {

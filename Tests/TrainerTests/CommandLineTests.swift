@@ -27,8 +27,8 @@ final class CommandLineTests: XCTestCase {
         let outcome = try train(["--config", yaml.path, "--beta", "0.2"])
         XCTAssertEqual(outcome.status, 0, outcome.output)
         let resolved = try String(contentsOf: run.directory.appendingPathComponent("out/resolved_config.yaml"), encoding: .utf8)
-        XCTAssertTrue(resolved.contains("beta: 2e-1") || resolved.contains("beta: 0.2"), resolved)
-        XCTAssertTrue(resolved.contains("data: \(run.dataURL.path)"), "paths are resolved against the config file")
+        XCTAssertTrue(resolved.contains("beta: 0.2\n"), resolved)
+        XCTAssertTrue(resolved.contains("data: \"\(run.dataURL.path)\"\n"), "paths are resolved against the config file: \(resolved)")
         XCTAssertEqual(try TinyRun.records(run.directory.appendingPathComponent("out")).count, 2)
     }
 
