@@ -30,7 +30,10 @@ public struct ContentHash: Equatable, Sendable {
     }
 
     /// The fingerprint as 16 hexadecimal digits.
-    public var hex: String {
+    public var hex: String { Self.hex(value) }
+
+    /// A fingerprint value as 16 hexadecimal digits.
+    public static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

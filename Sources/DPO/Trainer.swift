@@ -91,10 +91,20 @@ public final class Trainer {
     /// The policy being trained (its weights after `run()` are the final model).
     public var model: GPT2Model { policy }
 
-    /// Trains to the last step, evaluating, logging and checkpointing as configured; returns the
-    /// last evaluation's metrics (empty without eval data).
+    /// How a run ended.
+    public struct Outcome: Sendable {
+        /// The last evaluation's metrics, without the `eval_` prefix (empty without eval data).
+        public var evalMetrics: [String: Double]
+        /// The signal that stopped the run early (after a checkpoint), or nil when it finished.
+        public var stoppedBy: Int32?
+        /// Steps completed.
+        public var step: Int
+    }
+
+    /// Trains to the last step, evaluating, logging and checkpointing as configured. A SIGTERM or
+    /// SIGUSR1 on any rank stops every rank at the next step boundary after a checkpoint.
     @discardableResult
-    public func run() throws -> [String: Double] {
+    public func run() throws -> Outcome {
         let log = communicator.rank == 0
             ? try MetricsWriter(url: store.directory.appendingPathComponent("metrics.jsonl"), keepingThrough: state.step)
             : nil
@@ -102,6 +112,7 @@ public final class Trainer {
         window.values = state.pendingStatistics
         var windowStart = ContinuousClock.now
         var windowPairs = 0.0
+        var windowCommunication = 0.0
         var lastEval: [String: Double] = [:]
         policy.checksFinite = config.debug
         if config.checkGradients && state.step == 0 {
@@ -111,7 +122,8 @@ public final class Trainer {
             let isSFT = state.step < config.sftSteps
             if !isSFT && reference == nil { try prepareReference() }
             let lr = learningRate(at: state.step)
-            let (stats, gradNorm) = try optimiserStep(sft: isSFT, learningRate: lr)
+            let (stats, gradNorm, communication) = try optimiserStep(sft: isSFT, learningRate: lr)
+            windowCommunication += communication
             state.step += 1
             window.merge(stats)
             state.pendingSteps += 1
@@ -132,6 +144,7 @@ public final class Trainer {
                 values["learning_rate"] = lr
                 values["pairs_per_second"] = windowPairs / max(seconds, 1e-9)
                 values["tokens_per_second"] = window[.tokens] / max(seconds, 1e-9)
+                values["allreduce_seconds"] = windowCommunication / Double(max(state.pendingSteps, 1))
                 if isSFT {
                     for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
                                 "logps/rejected", "logits/rejected"] { values[key] = nil }
@@ -140,6 +153,8 @@ public final class Trainer {
                 window = StepStatistics()
                 state.pendingSteps = 0
                 windowPairs = 0
+                windowCommunication = 0
+                if config.debug { try checkWeightsAgree() }
                 windowStart = ContinuousClock.now
             }
             state.pendingStatistics = window.values
@@ -150,15 +165,37 @@ public final class Trainer {
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
                                    values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
             }
-            if (config.saveSteps > 0 && state.step % config.saveSteps == 0) || state.step == totalSteps {
+            let stop = try agreedStopSignal()
+            if (config.saveSteps > 0 && state.step % config.saveSteps == 0) || state.step == totalSteps || stop != 0 {
                 try saveCheckpoint()
             }
+            if stop != 0 { return Outcome(evalMetrics: lastEval, stoppedBy: stop, step: state.step) }
         }
         if communicator.rank == 0 {
             _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "final")
         }
         try communicator.barrier()
-        return lastEval
+        return Outcome(evalMetrics: lastEval, stoppedBy: nil, step: state.step)
+    }
+
+    /// The stop signal any rank received (the largest number), agreed by all ranks, or 0.
+    func agreedStopSignal() throws -> Int32 {
+        var signal = [Int64(StopSignal.pending)]
+        try signal.withUnsafeMutableBufferPointer { try communicator.allReduceMax($0) }
+        return Int32(signal[0])
+    }
+
+    /// Debug mode: every rank's weights must equal rank 0's (a fingerprint compared after each
+    /// logged step); a rank that drifted stops the job with the step.
+    func checkWeightsAgree() throws {
+        var hash = ContentHash()
+        hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(policy.parameters.buffer)))
+        var fingerprint = [hash.value]
+        try fingerprint.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
+        guard fingerprint[0] == hash.value else {
+            throw TrainingError("step \(state.step): this rank's weights differ from rank 0's (fingerprint "
+                + "\(hash.hex) vs \(ContentHash.hex(fingerprint[0])))")
+        }
     }
 
     /// Metrics of the current policy over every eval pair (each rank a share), without `eval_`.
@@ -172,7 +209,10 @@ public final class Trainer {
 
     // MARK: - One step
 
-    func optimiserStep(sft: Bool, learningRate: Double) throws -> (StepStatistics, Double) {
+    func optimiserStep(sft: Bool, learningRate: Double) throws -> (StepStatistics, Double, Double) {
+        if config.failAtStep == state.step + 1 && communicator.rank == config.failRank {
+            throw TrainingError("injected failure at step \(state.step + 1) (--fail-at-step \(state.step + 1) --fail-rank \(config.failRank))")
+        }
         let order = epochOrder()
         let global = Double(layout.globalBatchSize)
         let stepPairs = (state.position..<(state.position + layout.globalBatchSize)).map { data.train.pairs[order[$0]] }
@@ -199,8 +239,10 @@ public final class Trainer {
             }
         }
         let gradients = policy.gradients!
+        let communicationStart = ContinuousClock.now
         try communicator.allReduceSum(gradients.buffer)
         try stats.values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        let communication = (ContinuousClock.now - communicationStart).inSeconds
         let norm = config.maxGradNorm > 0 ? clipGradientNorm(gradients, maxNorm: config.maxGradNorm) : gradientNorm(gradients)
         guard norm.isFinite, stats[.loss].isFinite else {
             throw TrainingError("step \(state.step + 1): non-finite \(norm.isFinite ? "loss" : "gradient norm") "
@@ -209,7 +251,7 @@ public final class Trainer {
         optimizer.step(parameters: policy.parameters, gradients: gradients, learningRate: Float(learningRate))
         state.optimizerSteps = optimizer.stepCount
         state.position += layout.globalBatchSize
-        return (stats, norm)
+        return (stats, norm, communication)
     }
 
     /// `--check-gradients`: on the first micro-batch of the first step, the DPO loss's gradient

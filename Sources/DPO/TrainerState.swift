@@ -41,7 +41,7 @@ extension TrainerState {
     public static let resumableChanges: Set<String> = [
         "micro_batch_size", "threads", "debug", "check_gradients", "logging_steps", "eval_steps",
         "save_steps", "save_total_limit", "output_dir", "max_steps", "epochs", "data", "eval_data",
-        "model", "ref_model", "tokenizer", "chat_template",
+        "model", "ref_model", "tokenizer", "chat_template", "fail_at_step", "fail_rank",
     ]
 
     /// Refuses to resume a run whose settings differ from the saved run's in a way that changes

@@ -94,6 +94,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var debug: Bool = false
     /// Finite-difference gradient check on the first step.
     public var checkGradients: Bool = false
+    /// Debug only: make rank `fail_rank` fail at this step (to test that a failure ends the job).
+    public var failAtStep: Int?
+    /// Debug only: the rank that fails at `fail_at_step`.
+    public var failRank: Int = 0
 
     /// A configuration with every default.
     public init() {}
@@ -110,7 +114,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case sftSteps = "sft_steps", sftLearningRate = "sft_learning_rate"
         case loggingSteps = "logging_steps", evalSteps = "eval_steps", saveSteps = "save_steps"
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", seed, threads
-        case debug, checkGradients = "check_gradients"
+        case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 
     /// The snake_case names of every setting (the YAML keys).

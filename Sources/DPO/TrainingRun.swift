@@ -2,6 +2,7 @@ import Distributed
 import Foundation
 import GPT2
 import Kernels
+import PreferenceData
 
 /// Everything `dpo-ddp train` does before the loop: threads, tokenizer, data, the starting (or
 /// resumed) policy broadcast from rank 0, the resolved config written into the run directory.
@@ -24,6 +25,7 @@ public enum TrainingRun {
                                 evalURL: config.evalData.map(URL.init(fileURLWithPath:)),
                                 padID: tokenizer.endOfTextID, tokenizerFiles: tokenizerFiles)
 
+        try checkRanksAgree(config: config, data: train, communicator: communicator)
         let policy: GPT2Model
         var resumed: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)?
         if let resume {
@@ -43,6 +45,26 @@ public enum TrainingRun {
         let trainer = try Trainer(config: config, data: data, policy: policy, communicator: communicator, resume: resumed,
                                   loadInitialModel: { try RunInputs.model(config.model, seed: config.seed, trainable: false) })
         return (trainer, summary)
+    }
+
+    /// Every rank must train with the same settings on the same tokenized pairs: fingerprints of
+    /// the resolved config and of the data are compared with rank 0's before any work.
+    static func checkRanksAgree(config: TrainingConfig, data: PreferenceDataset, communicator: any Communicator) throws {
+        guard communicator.size > 1 else { return }
+        var configHash = ContentHash(), dataHash = ContentHash()
+        configHash.update(config.yaml)
+        for pair in data.pairs {
+            dataHash.update(pair.chosen.ids + [Int32(pair.chosen.promptLength)])
+            dataHash.update(pair.rejected.ids + [Int32(pair.rejected.promptLength)])
+        }
+        var fingerprints = [configHash.value, dataHash.value]
+        try fingerprints.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
+        if fingerprints[0] != configHash.value {
+            throw TrainingError("the resolved settings differ from rank 0's (same config file, options and paths on every node?)")
+        }
+        if fingerprints[1] != dataHash.value {
+            throw TrainingError("the tokenized data differs from rank 0's (\(config.data): same file and tokenizer on every node?)")
+        }
     }
 
     /// `latest` (the newest checkpoint in `output`) or a checkpoint directory.

@@ -21,6 +21,10 @@ public final class FloatBuffer {
     /// The elements as a buffer pointer.
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: base, count: count) }
 
+    /// A copy of the elements. Prefer this to `Array(x.buffer)` on a temporary: the copy is made
+    /// while the buffer is certainly alive.
+    public var array: [Float] { Array(buffer) }
+
     /// Sets every element to zero.
     public func zero() { base.update(repeating: 0, count: count) }
 

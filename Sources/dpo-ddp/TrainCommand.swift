@@ -56,15 +56,20 @@ struct TrainCommand: ParsableCommand {
         }
         let progress = ProgressLine(totalSteps: trainer.totalSteps)
         trainer.onLog = { progress.show($0) }
-        let heldOut = try trainer.run()
-        if isRoot {
+        StopSignal.install()
+        let outcome = try trainer.run()
+        if isRoot, let signal = outcome.stoppedBy {
+            progress.finish()
+            print("stopped by \(StopSignal.name(signal)) after step \(outcome.step): checkpoint "
+                + "\(CheckpointStore(directory: output).url(step: outcome.step).path); continue with --resume latest")
+        } else if isRoot {
             progress.finish()
             let report = output.appendingPathComponent(ReportPage.fileName)
             try ReportPage(runDirectory: output).write(to: report)
             print("final model: \(output.appendingPathComponent("final").path)")
             print("metrics: \(output.appendingPathComponent("metrics.jsonl").path)")
             print("report: \(report.path)")
-            if let accuracy = heldOut["rewards/accuracies"] {
+            if let accuracy = outcome.evalMetrics["rewards/accuracies"] {
                 print(String(format: "held-out reward accuracy: %.3f", accuracy))
             }
         }

@@ -126,6 +126,12 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Finite-difference gradient check at the first step.")
     var checkGradients: Bool?
 
+    @Option(help: ArgumentHelp("Debug only: make --fail-rank fail at this step (tests that a failure ends the job).", visibility: .hidden))
+    var failAtStep: Int?
+
+    @Option(help: ArgumentHelp("Debug only: the rank that fails at --fail-at-step (default 0).", visibility: .hidden))
+    var failRank: Int?
+
     /// Sets every option that was given on `config`.
     func apply(to config: inout TrainingConfig) throws {
         if let model { config.model = model }
@@ -168,6 +174,8 @@ struct TrainOptions: ParsableArguments {
         if let threads { config.threads = threads }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
+        if let failAtStep { config.failAtStep = failAtStep }
+        if let failRank { config.failRank = failRank }
     }
 
     /// Defaults, then the config file (or, with neither a config file nor `--data`, the

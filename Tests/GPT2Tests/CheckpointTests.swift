@@ -50,7 +50,7 @@ final class CheckpointTests: XCTestCase {
         try HFCheckpoint.save(model, to: directory)
         let loaded = try HFCheckpoint.load(from: directory)
         XCTAssertEqual(loaded.config, config)
-        XCTAssertEqual(Array(loaded.parameters.buffer), Array(model.parameters.buffer))
+        XCTAssertEqual(loaded.parameters.array, model.parameters.array)
         let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
         XCTAssertEqual(file.metadata["format"], "pt", "transformers refuses safetensors without format=pt")
         XCTAssertTrue(file.tensorNames.allSatisfy { $0.hasPrefix("transformer.") })
@@ -65,7 +65,7 @@ final class CheckpointTests: XCTestCase {
         tensors.append(("lm_head.weight", [40, 8], tensors[0].2))
         try writeCheckpoint(tensors)
         let loaded = try HFCheckpoint.load(from: directory)
-        XCTAssertEqual(Array(loaded.parameters.buffer), Array(model.parameters.buffer))
+        XCTAssertEqual(loaded.parameters.array, model.parameters.array)
     }
 
     func testUntiedHeadIsRefused() throws {
@@ -118,7 +118,7 @@ final class CheckpointTests: XCTestCase {
         let model = try randomModel()
         try HFCheckpoint.save(model, to: directory, dtype: .f16)
         let loaded = try HFCheckpoint.load(from: directory)
-        let original = Array(model.parameters.buffer), halved = Array(loaded.parameters.buffer)
+        let original = model.parameters.array, halved = loaded.parameters.array
         XCTAssertNotEqual(original, halved)
         for (a, b) in zip(original, halved) { XCTAssertEqual(a, b, accuracy: abs(a) * 1e-3 + 1e-7) }
     }

@@ -30,8 +30,8 @@ final class ModelTests: XCTestCase {
         a.initializeRandomly(seed: 1)
         b.initializeRandomly(seed: 1)
         c.initializeRandomly(seed: 2)
-        XCTAssertEqual(Array(a.parameters.buffer), Array(b.parameters.buffer))
-        XCTAssertNotEqual(Array(a.parameters.buffer), Array(c.parameters.buffer))
+        XCTAssertEqual(a.parameters.array, b.parameters.array)
+        XCTAssertNotEqual(a.parameters.array, c.parameters.array)
     }
 
     func testNamedSizesHaveTheKnownParameterCounts() throws {

@@ -76,7 +76,7 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(CheckpointStore(directory: output).steps(), [5, 6])
         let final = try HFCheckpoint.load(from: output.appendingPathComponent("final"))
         let checkpoint = try HFCheckpoint.load(from: output.appendingPathComponent("checkpoint-6"))
-        XCTAssertEqual(Array(final.parameters.buffer), Array(checkpoint.parameters.buffer))
+        XCTAssertEqual(final.parameters.array, checkpoint.parameters.array)
         for file in ["vocab.json", "merges.txt", "optimizer.safetensors", "trainer_state.json", "config.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("checkpoint-6/\(file)").path), file)
         }
