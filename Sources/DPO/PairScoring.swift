@@ -4,15 +4,23 @@ import PreferenceData
 
 /// Runs one micro-batch through the policy: forward, reference log-probs, the loss of every pair,
 /// its statistics and, when training, the backward pass.
-struct PairScoring {
-    let policy: GPT2Model
+///
+/// Public so that `dpo-ddp bench` times exactly the trainer's micro-batch work.
+public struct PairScoring {
+    /// The model being trained (its gradients accumulate).
+    public let policy: GPT2Model
+
+    /// Scoring with `policy`.
+    public init(policy: GPT2Model) {
+        self.policy = policy
+    }
 
     /// Adds the micro-batch's statistics to `stats`. With `gradientScale`, also backpropagates
     /// each pair's loss derivative times the scale (1 / pairs in the global batch), accumulating
     /// into the policy's gradients. Returns the number of scored tokens.
     @discardableResult
-    func run(_ batch: MicroBatch, loss: DPOLoss, reference: ReferenceLogProbs, into stats: inout StepStatistics,
-             gradientScale: Double?, meanChosenTokens: Double?) throws -> Int {
+    public func run(_ batch: MicroBatch, loss: DPOLoss, reference: ReferenceLogProbs, into stats: inout StepStatistics,
+                    gradientScale: Double?, meanChosenTokens: Double?) throws -> Int {
         let pairs = batch.pairIndices.count
         // A loss of the chosen answers alone (SFT) needs no log-probs of the rejected rows.
         let chosenOnly = loss.settings.types == [.sft]

@@ -54,45 +54,20 @@ struct BenchTokenizerCommand: ParsableCommand {
         switch runTiktoken() {
         case let .success(result):
             print(Self.pad("tiktoken \(result.tiktoken), best of \(repeats)", 40)
-                + Self.pad(String(format: "%.2f", result.mb_per_s), 10) + "\(result.tokens)")
+                + Self.pad(String(format: "%.2f", result.mbPerS), 10) + "\(result.tokens)")
         case let .failure(reason):
-            print("tiktoken: skipped: \(reason.message)")
+            print("tiktoken: skipped: \(reason.reason)")
         }
     }
 
     private struct TiktokenResult: Decodable {
         var tiktoken: String
         var tokens: Int
-        var mb_per_s: Double
+        var mbPerS: Double
     }
 
-    private struct Skipped: Error {
-        var message: String
-    }
-
-    private func runTiktoken() -> Result<TiktokenResult, Skipped> {
-        guard FileManager.default.fileExists(atPath: script) else {
-            return .failure(Skipped(message: "\(script) not found (run from the dpo-ddp source directory or pass --script)"))
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, text, String(repeats)]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            return .failure(Skipped(message: "cannot run python3: \(error)"))
-        }
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(TiktokenResult.self, from: stdout) else {
-            let reason = stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            return .failure(Skipped(message: reason))
-        }
-        return .success(result)
+    private func runTiktoken() -> Result<TiktokenResult, PythonScript.Skipped> {
+        PythonScript.run(script, [text, String(repeats)], hint: "--script")
     }
 
     private static func time<T>(_ body: () -> T) -> (Double, T) {

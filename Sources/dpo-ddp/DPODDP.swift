@@ -18,6 +18,7 @@ struct DPODDP: ParsableCommand {
             CheckCommand.self,
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
+            BenchCommand.self,
             InspectDataCommand.self,
             MPICheckCommand.self,
             BLASCoreCommand.self,

@@ -1,0 +1,194 @@
+import ArgumentParser
+import DPO
+import Distributed
+import Foundation
+import GPT2
+import Kernels
+
+/// `dpo-ddp bench`: the cost of one DPO optimiser step, ours next to PyTorch + transformers on
+/// the same shapes, against the sgemm ceiling measured in the same run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one DPO optimiser step on synthetic pairs, next to a PyTorch baseline and the sgemm ceiling.",
+        discussion: """
+            Our step is what `dpo-ddp train` runs for one optimiser step (policy forward and backward \
+            over [chosen; rejected] rows, reference log-probs, sigmoid DPO loss, all-reduce, clipping, \
+            AdamW) on seeded random pairs: a shared prompt of --prompt-tokens and two completions of \
+            --completion-tokens. Under mpirun every rank runs --pairs pairs. The baseline is \
+            scripts/bench_pytorch.py (TRL's step in plain PyTorch), run without mpirun only. \
+            Effective GFLOP/s counts the work of a plain implementation (see docs/benchmarks.md). \
+            The last line is one JSON object with every number.
+
+            Examples:
+              dpo-ddp bench
+              dpo-ddp bench --full-logits
+              dpo-ddp bench --precompute-ref --no-baseline
+              OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
+            """)
+
+    @Option(help: "Policy: a size name (gpt2, gpt2-medium, gpt2-mini, ...) or a checkpoint directory.")
+    var model = "gpt2"
+
+    @Option(help: "Pairs per rank per step.")
+    var pairs = 2
+
+    @Option(help: "Prompt tokens of each pair (shared by both completions).")
+    var promptTokens = 64
+
+    @Option(help: "Tokens of each completion.")
+    var completionTokens = 64
+
+    @Option(help: "Timed steps; the median is reported.")
+    var steps = 4
+
+    @Option(help: "Untimed steps first.")
+    var warmup = 1
+
+    @Flag(help: "Project every position onto the vocabulary (as a plain implementation does), not only completion positions.")
+    var fullLogits = false
+
+    @Flag(help: "Compute the reference log-probs once before timing (reported separately); no reference forward in the step.")
+    var precomputeRef = false
+
+    @Option(help: "Threads per rank (default cores / ranks).")
+    var threads: Int?
+
+    @Option(help: "Seed of the weights and of the token ids.")
+    var seed = 42
+
+    @Option(help: "The PyTorch baseline script.")
+    var baselineScript = "scripts/bench_pytorch.py"
+
+    @Flag(help: "Skip the PyTorch baseline.")
+    var noBaseline = false
+
+    func validate() throws {
+        for (name, value) in [("pairs", pairs), ("prompt-tokens", promptTokens), ("completion-tokens", completionTokens),
+                              ("steps", steps)] where value < 1 {
+            throw ValidationError("--\(name) must be at least 1, got \(value)")
+        }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let communicator = try CommunicatorFactory.make()
+        do {
+            let result = try measure(communicator: communicator)
+            if communicator.rank == 0 {
+                result.table.forEach { print($0) }
+                print(result.json)
+            }
+            try communicator.finalize()
+        } catch {
+            communicator.abort(message: "\(error)", code: 1)
+        }
+    }
+
+    /// Our steps, then the ceiling (all ranks at once), then on rank 0 the baseline.
+    func measure(communicator: any Communicator) throws -> BenchResult {
+        let ranks = communicator.size, isRoot = communicator.rank == 0
+        KernelThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / ranks))
+        let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
+        let bench = try DPOStepBench(model: model, shape: shape, fullLogits: fullLogits, precomputeRef: precomputeRef,
+                                     seed: seed, communicator: communicator)
+        let flops = StepFLOPs(config: bench.policy.config)
+        if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
+        for _ in 0..<warmup { _ = try bench.step() }
+        var times: [(seconds: Double, allReduceSeconds: Double)] = []
+        for _ in 0..<steps { times.append(try bench.step()) }
+        let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
+        let rss = Self.peakRSSBytes()
+        try communicator.barrier()
+        let ceiling = try Self.sum(SgemmCeiling.gflops(), communicator)
+        let perRank = try [seconds, reduce, Double(rss)].map { try Self.gather($0, communicator) }
+        let slowest = perRank[0].max()!
+        let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
+            + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
+        let scored = fullLogits ? shape.tokens : shape.completionPositions
+        let executed = flops.policy(tokens: shape.tokens, scoredPositions: scored)
+            + (precomputeRef ? 0 : flops.reference(tokens: shape.tokens, scoredPositions: scored))
+        var result = BenchResult(
+            model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
+            pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
+            precomputeRef: precomputeRef, warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
+            secondsPerStep: slowest,
+            pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
+            effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
+            effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
+            sgemmCeilingGflops: ceiling, percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
+            peakRssBytes: Int(perRank[2].reduce(0, +)), allreduceSecondsPerStep: perRank[1].max()!,
+            referencePrecomputeSeconds: bench.precomputeSeconds,
+            perRank: (0..<ranks).map { r in
+                BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
+                                 allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]))
+            })
+        if isRoot { baseline(into: &result, config: bench.policy.config) }
+        return result
+    }
+
+    /// The first lines of the report: the setup and how effective GFLOP/s is counted.
+    func header(config: GPT2Config, flops: StepFLOPs, ranks: Int, precompute: Double?) -> String {
+        let mode = (fullLogits ? "logits at every position" : "logits at completion positions only")
+            + (precomputeRef ? ", precomputed reference" : ", live reference model")
+        var lines = [
+            "dpo-ddp bench: \(model) (\(GPT2Layout(config).count) parameters, N = \(flops.nonEmbeddingParameters) "
+                + "outside the embeddings), \(ranks) rank(s) x \(KernelThreads.count) thread(s), OpenBLAS \(BLASCore.current)",
+            "\(pairs) pairs per rank per step, prompt \(promptTokens) + completion \(completionTokens) tokens; "
+                + "\(warmup) warm-up + \(steps) timed steps (median); \(mode)",
+            "effective work per step = 6·N·tokens (policy fwd+bwd) + 2·N·tokens (reference fwd) + 2·V·C·tokens·(3 + 1) "
+                + "(LM head at every position, policy fwd+bwd and reference fwd), tokens = 2·pairs·(prompt + completion)",
+        ]
+        if let precompute { lines.append(String(format: "reference log-probs precomputed once in %.3f s (not in the step)", precompute)) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Runs the PyTorch baseline (single process only) and fills its fields.
+    func baseline(into result: inout BenchResult, config: GPT2Config) {
+        guard !noBaseline else {
+            result.pytorchSkipped = "--no-baseline"
+            return
+        }
+        guard result.ranks == 1 else {
+            result.pytorchSkipped = "not run under mpirun (run dpo-ddp bench without mpirun for the baseline)"
+            return
+        }
+        let arguments = ["--pairs", pairs, "--prompt-tokens", promptTokens, "--completion-tokens", completionTokens,
+                         "--steps", steps, "--warmup", warmup, "--threads", result.threadsPerRank, "--seed", seed,
+                         "--n-layer", config.nLayer, "--n-head", config.nHead, "--n-embd", config.nEmbd,
+                         "--n-positions", config.nPositions, "--vocab-size", config.vocabSize].map { "\($0)" }
+        switch PyTorchBaseline.run(script: baselineScript, arguments: arguments) {
+        case let .success(pytorch):
+            result.pytorch = pytorch
+            result.ratioPairsPerSecond = result.pairsPerSecond / pytorch.pairsPerSecond
+            result.ratioPeakRss = Double(result.peakRssBytes) / Double(pytorch.peakRssBytes)
+        case let .failure(skipped):
+            result.pytorchSkipped = skipped.reason
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
+    /// This process's peak resident set so far, in bytes (`ru_maxrss` is in KiB on Linux).
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    /// `value` of every rank, in rank order, on every rank.
+    static func gather(_ value: Double, _ communicator: any Communicator) throws -> [Double] {
+        var values = [Double](repeating: 0, count: communicator.size)
+        values[communicator.rank] = value
+        try values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        return values
+    }
+
+    static func sum(_ value: Double, _ communicator: any Communicator) throws -> Double {
+        try gather(value, communicator).reduce(0, +)
+    }
+}

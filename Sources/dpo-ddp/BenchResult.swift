@@ -1,0 +1,101 @@
+import Foundation
+
+/// Everything one `dpo-ddp bench` run measured, printed as its last line in JSON (snake_case keys).
+struct BenchResult: Encodable {
+    /// One rank's own measurements.
+    struct Rank: Encodable {
+        var rank: Int
+        var secondsPerStep: Double
+        var pairsPerSecond: Double
+        var allreduceSecondsPerStep: Double
+        var peakRssBytes: Int
+    }
+
+    var model: String
+    var blasCore: String
+    var ranks: Int
+    var threadsPerRank: Int
+    var pairsPerRank: Int
+    var promptTokens: Int
+    var completionTokens: Int
+    var fullLogits: Bool
+    var precomputeRef: Bool
+    var warmupSteps: Int
+    var steps: Int
+    /// Rank 0's timed steps, in order (their spread shows how noisy the machine was).
+    var stepSeconds: [Double]
+    /// Median over the timed steps of the slowest rank (steps are in lock-step through the all-reduce).
+    var secondsPerStep: Double
+    /// Pairs of all ranks per second.
+    var pairsPerSecond: Double
+    var tokensPerSecond: Double
+    /// `StepFLOPs` of a plain implementation (live reference, logits at every position), all ranks.
+    var effectiveGflopPerStep: Double
+    /// `StepFLOPs` of what this mode runs, all ranks.
+    var executedGflopPerStep: Double
+    var effectiveGflops: Double
+    var executedGflops: Double
+    /// Sum over ranks of each rank's sgemm ceiling, measured at the same time.
+    var sgemmCeilingGflops: Double
+    var percentOfCeiling: Double
+    /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed steps.
+    var peakRssBytes: Int
+    var allreduceSecondsPerStep: Double
+    var referencePrecomputeSeconds: Double?
+    var perRank: [Rank]
+    var pytorch: PyTorchBaseline.Result?
+    var pytorchSkipped: String?
+    /// Ours / PyTorch, pairs per second.
+    var ratioPairsPerSecond: Double?
+    /// Ours / PyTorch, peak RSS.
+    var ratioPeakRss: Double?
+
+    /// The JSON line.
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The human-readable report: the per-rank lines, the table and the ratios.
+    var table: [String] {
+        var lines = perRank.count > 1 ? perRank.map { r in
+            String(format: "rank %d: %.3f s/step, %.3f pairs/s, all-reduce %.3f s/step, peak RSS ",
+                   r.rank, r.secondsPerStep, r.pairsPerSecond, r.allreduceSecondsPerStep) + Self.bytes(r.peakRssBytes)
+        } : []
+        lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS"]))
+        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : ""), Self.number(secondsPerStep),
+                               Self.number(pairsPerSecond), Self.number(tokensPerSecond, 1), Self.number(effectiveGflops, 1),
+                               Self.number(percentOfCeiling, 1), Self.bytes(peakRssBytes)]))
+        if let pytorch {
+            let gflops = effectiveGflopPerStep / Double(ranks) / pytorch.secondsPerStep
+            lines.append(Self.row(["PyTorch \(pytorch.torch)", Self.number(pytorch.secondsPerStep),
+                                   Self.number(pytorch.pairsPerSecond), Self.number(pytorch.tokensPerSecond, 1),
+                                   Self.number(gflops, 1), Self.number(100 * gflops / sgemmCeilingGflops, 1),
+                                   Self.bytes(pytorch.peakRssBytes)]))
+        }
+        if let ratioPairsPerSecond, let ratioPeakRss {
+            lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))
+        } else if let pytorchSkipped {
+            lines.append("PyTorch baseline skipped: \(pytorchSkipped)")
+        }
+        return lines
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        cells.enumerated().map { i, cell in
+            let width = i == 0 ? 28 : 13
+            return i == 0 ? cell.padding(toLength: width, withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: max(1, width - cell.count)) + cell
+        }.joined()
+    }
+
+    private static func number(_ value: Double, _ decimals: Int = 3) -> String {
+        String(format: "%.\(decimals)f", value)
+    }
+
+    private static func bytes(_ count: Int) -> String {
+        String(format: "%.2f GB", Double(count) / 1e9)
+    }
+}

@@ -1,0 +1,80 @@
+import DPO
+import Distributed
+import Foundation
+import GPT2
+import PreferenceData
+
+/// One optimiser step of `dpo-ddp train` on synthetic pairs, set up to be timed: this rank's
+/// micro-batch through `PairScoring` (policy forward and backward over [chosen; rejected] rows,
+/// reference log-probs, the sigmoid DPO loss), the all-reduce of gradients and statistics,
+/// gradient clipping to norm 1 and AdamW, with the trainer's defaults (β 0.1, learning rate 1e-6).
+final class DPOStepBench {
+    /// The policy being trained.
+    let policy: GPT2Model
+    /// This rank's pairs as the forward pass sees them.
+    let batch: MicroBatch
+    /// Seconds of the one-off reference precompute, or nil with a live reference model.
+    let precomputeSeconds: Double?
+    private let reference: ReferenceLogProbs
+    private let loss: DPOLoss
+    private let optimizer: AdamW
+    private let communicator: any Communicator
+    private let fullLogits: Bool
+
+    /// Loads (or initialises from `seed`) the policy, broadcasts rank 0's weights, makes this
+    /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
+    /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
+    /// policy, so no second model is ever allocated).
+    init(model: String, shape: BenchShape, fullLogits: Bool, precomputeRef: Bool, seed: Int,
+         communicator: any Communicator) throws {
+        policy = try RunInputs.model(model, seed: seed, trainable: true)
+        try communicator.broadcast(policy.parameters.buffer, root: 0)
+        guard shape.sequenceLength <= policy.config.nPositions else {
+            throw TrainingError("--prompt-tokens + --completion-tokens = \(shape.sequenceLength) exceeds the model's "
+                + "n_positions \(policy.config.nPositions)")
+        }
+        let pairs = PreferencePair.synthetic(count: shape.pairs, promptTokens: shape.promptTokens,
+                                             completionTokens: shape.completionTokens, vocabSize: policy.config.vocabSize,
+                                             seed: UInt64(seed) &+ UInt64(communicator.rank))
+        batch = MicroBatch(pairs: pairs, padID: 0)  // every row has the same length: no padding
+        if precomputeRef {
+            let start = ContinuousClock.now
+            reference = .cache(try ReferenceCache.compute(model: policy, batch: batch))
+            precomputeSeconds = (ContinuousClock.now - start).inSeconds
+        } else {
+            let frozen = try GPT2Model(config: policy.config, trainable: false)
+            frozen.parameters.copy(from: policy.parameters)
+            reference = .model(frozen)
+            precomputeSeconds = nil
+        }
+        loss = try DPOLoss(settings: LossSettings())
+        optimizer = AdamW(layout: policy.layout, settings: AdamWSettings())
+        self.communicator = communicator
+        self.fullLogits = fullLogits
+    }
+
+    /// Runs one optimiser step; returns its wall time and the part spent in the all-reduces
+    /// (including waiting for slower ranks).
+    func step() throws -> (seconds: Double, allReduceSeconds: Double) {
+        let start = ContinuousClock.now
+        let globalPairs = Double(batch.pairIndices.count * communicator.size)
+        policy.zeroGradients()
+        var stats = StepStatistics()
+        if fullLogits {
+            try FullLogitScoring(batch).train(policy: policy, batch: batch, loss: loss, reference: reference,
+                                              gradientScale: 1 / globalPairs)
+        } else {
+            try PairScoring(policy: policy).run(batch, loss: loss, reference: reference, into: &stats,
+                                                gradientScale: 1 / globalPairs,
+                                                meanChosenTokens: Double(batch.length - batch.promptLengths[0]))
+        }
+        let gradients = policy.gradients!
+        let reduceStart = ContinuousClock.now
+        try communicator.allReduceSum(gradients.buffer)
+        try stats.values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+        let reduceSeconds = (ContinuousClock.now - reduceStart).inSeconds
+        clipGradientNorm(gradients, maxNorm: 1)
+        optimizer.step(parameters: policy.parameters, gradients: gradients, learningRate: 1e-6)
+        return ((ContinuousClock.now - start).inSeconds, reduceSeconds)
+    }
+}
