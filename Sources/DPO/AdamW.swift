@@ -1,5 +1,6 @@
 import Foundation
 import GPT2
+import Kernels
 
 /// AdamW hyper-parameters, named as `torch.optim.AdamW` names them.
 public struct AdamWSettings: Equatable, Sendable, Codable {
@@ -79,14 +80,18 @@ private struct Update {
     let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt: Float
     let p, g, m, v: UnsafeMutablePointer<Float>
 
+    /// Updates `range`, split across the kernel threads (each element is independent, so the
+    /// result does not depend on the split).
     func apply(_ range: Range<Int>, decayFactor: Float) {
-        for i in range {
-            let grad = g[i]
-            if decayFactor != 1 { p[i] *= decayFactor }
-            m[i] = beta1 * m[i] + (1 - beta1) * grad
-            v[i] = beta2 * v[i] + (1 - beta2) * grad * grad
-            let denom = v[i].squareRoot() / biasCorrection2Sqrt + epsilon
-            p[i] -= stepSize * (m[i] / denom)
+        parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
+            for i in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
+                let grad = g[i]
+                if decayFactor != 1 { p[i] *= decayFactor }
+                m[i] = beta1 * m[i] + (1 - beta1) * grad
+                v[i] = beta2 * v[i] + (1 - beta2) * grad * grad
+                let denom = v[i].squareRoot() / biasCorrection2Sqrt + epsilon
+                p[i] -= stepSize * (m[i] / denom)
+            }
         }
     }
 }

@@ -1,15 +1,28 @@
 import GPT2
+import Kernels
 
 /// Global L2 norm of a gradient buffer, accumulated in `Double` so the value does not depend on
-/// float rounding of a 124M-term sum.
+/// float rounding of a 124M-term sum. Sums of squares are taken per fixed block of elements on
+/// the kernel threads and added in block order, so the result does not depend on the thread count.
 public func gradientNorm(_ gradients: FloatBuffer) -> Double {
-    var sum = 0.0
-    let g = gradients.base
-    for i in 0..<gradients.count {
-        let x = Double(g[i])
-        sum += x * x
+    let block = 1 << 16
+    let blocks = (gradients.count + block - 1) / block
+    var partial = [Double](repeating: 0, count: blocks)
+    let g = gradients.base, count = gradients.count
+    partial.withUnsafeMutableBufferPointer { sums in
+        let sums = sums.baseAddress!
+        parallelRanges(blocks) { range in
+            for b in range {
+                var sum = 0.0
+                for i in (b * block)..<min(count, (b + 1) * block) {
+                    let x = Double(g[i])
+                    sum += x * x
+                }
+                sums[b] = sum
+            }
+        }
     }
-    return sum.squareRoot()
+    return partial.reduce(0, +).squareRoot()
 }
 
 /// Clips gradients to a global norm as `torch.nn.utils.clip_grad_norm_` does: with
@@ -23,7 +36,9 @@ public func clipGradientNorm(_ gradients: FloatBuffer, maxNorm: Double) -> Doubl
     if coefficient < 1 {
         let scale = Float(coefficient)
         let g = gradients.base
-        for i in 0..<gradients.count { g[i] *= scale }
+        parallelRanges(gradients.count, minimumPerThread: 1 << 16) { range in
+            for i in range { g[i] *= scale }
+        }
     }
     return norm
 }
