@@ -16,7 +16,8 @@ public protocol KernelScalar: BinaryFloatingPoint, Sendable {
     static func tanh(_ x: Self) -> Self
     /// Square root.
     static func sqrt(_ x: Self) -> Self
-    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`.
+    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`, the rows of
+    /// `C` split across `KernelThreads` (each part a single-threaded BLAS call).
     ///
     /// `transA` / `transB` say whether `A` / `B` are stored transposed; `lda`, `ldb`, `ldc` are
     /// the row strides of the matrices as stored.
@@ -45,9 +46,13 @@ extension Float: KernelScalar {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
+        // Output rows split across the kernel threads, each a single-threaded sgemm.
+        parallelRanges(m, minimumPerThread: 32) { rows in
+            let aRows = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
+                        Int32(rows.count), Int32(n), Int32(k), alpha, aRows, Int32(lda), b, Int32(ldb),
+                        beta, c + rows.lowerBound * ldc, Int32(ldc))
+        }
     }
     @inlinable
     public static func gemv(
@@ -69,9 +74,12 @@ extension Double: KernelScalar {
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
+        parallelRanges(m, minimumPerThread: 32) { rows in
+            let aRows = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
+                        Int32(rows.count), Int32(n), Int32(k), alpha, aRows, Int32(lda), b, Int32(ldb),
+                        beta, c + rows.lowerBound * ldc, Int32(ldc))
+        }
     }
     @inlinable
     public static func gemv(

@@ -2,25 +2,26 @@ import Foundation
 import CBLAS
 import Dispatch
 
-/// How many threads the memory-bound kernels may use in this process.
+/// How many threads the kernels may use in this process.
 ///
 /// Set it once at start-up (for example cores / ranks when several MPI ranks share a machine;
-/// 1 in debug mode). Results never depend on it: kernels split work into fixed-size blocks and
-/// reduce partial sums in block order, so any thread count gives bit-identical output.
+/// 1 in debug mode). Matmuls are split by output rows across these threads, each running a
+/// single-threaded OpenBLAS call, so OpenBLAS never runs threads of its own (whose idle spinning
+/// cost ~17% of a step while the Swift kernels ran). The memory-bound kernels split work into
+/// fixed-size blocks and reduce partial sums in block order, so their results never depend on
+/// the thread count.
 public enum KernelThreads {
     nonisolated(unsafe) private static var configured = 0
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     /// The thread count in use: the configured value, else the number of active processors.
     public static var count: Int {
-        configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
+        _ = singleThreadedBLAS
+        return configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Sets the thread count of these kernels and of OpenBLAS; values below 1 restore the
-    /// default (all active processors).
-    public static func set(_ threads: Int) {
-        configured = max(0, threads)
-        openblas_set_num_threads(Int32(count))
-    }
+    /// Sets the thread count; values below 1 restore the default (all active processors).
+    public static func set(_ threads: Int) { configured = max(0, threads) }
 }
 
 /// Runs `body` over `0..<count` split into contiguous ranges, one per worker thread.
