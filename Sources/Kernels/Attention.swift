@@ -20,33 +20,11 @@ public func attentionForward<T: KernelScalar>(
             let bi = bh / nh, h = bh % nh
             let base = qkv + bi * t * c3
             for i in 0..<t {
-                let q = base + i * c3 + h * hs
                 let row = att + (bh * t + i) * t
-                var maxScore = -T.infinity
-                for j in 0...i {
-                    let k = base + j * c3 + c + h * hs
-                    var dot: T = 0
-                    for d in 0..<hs { dot += q[d] * k[d] }
-                    dot *= scale
-                    row[j] = dot
-                    if dot > maxScore { maxScore = dot }
-                }
-                var sum: T = 0
-                for j in 0...i {
-                    let e = T.exp(row[j] - maxScore)
-                    row[j] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for j in 0...i { row[j] *= inv }
+                attendOneQuery(out: out + (bi * t + i) * c + h * hs, probs: row, query: base + i * c3 + h * hs,
+                               keys: base + c + h * hs, keyStride: c3, values: base + 2 * c + h * hs, valueStride: c3,
+                               count: i + 1, headSize: hs, scale: scale)
                 for j in (i + 1)..<t { row[j] = 0 }
-                let y = out + (bi * t + i) * c + h * hs
-                for d in 0..<hs { y[d] = 0 }
-                for j in 0...i {
-                    let v = base + j * c3 + 2 * c + h * hs
-                    let a = row[j]
-                    for d in 0..<hs { y[d] += a * v[d] }
-                }
             }
         }
     }

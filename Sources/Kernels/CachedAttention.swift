@@ -24,32 +24,9 @@ public func cachedAttentionForward<T: KernelScalar>(
         for h in heads {
             let row = scores + h * length
             for i in 0..<q {
-                let qi = query + i * queryStride + h * hs
-                let last = start + i
-                var maxScore = -T.infinity
-                for j in 0...last {
-                    let k = keys + j * c + h * hs
-                    var dot: T = 0
-                    for d in 0..<hs { dot += qi[d] * k[d] }
-                    dot *= scale
-                    row[j] = dot
-                    if dot > maxScore { maxScore = dot }
-                }
-                var sum: T = 0
-                for j in 0...last {
-                    let e = T.exp(row[j] - maxScore)
-                    row[j] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for j in 0...last { row[j] *= inv }
-                let y = out + i * c + h * hs
-                for d in 0..<hs { y[d] = 0 }
-                for j in 0...last {
-                    let v = values + j * c + h * hs
-                    let a = row[j]
-                    for d in 0..<hs { y[d] += a * v[d] }
-                }
+                attendOneQuery(out: out + i * c + h * hs, probs: row, query: query + i * queryStride + h * hs,
+                               keys: keys + h * hs, keyStride: c, values: values + h * hs, valueStride: c,
+                               count: start + i + 1, headSize: hs, scale: scale)
             }
         }
     }
