@@ -17,6 +17,12 @@ public final class GPT2Model {
     public let gradients: FloatBuffer?
     private var acts: GPT2Activations?
 
+    /// Called during `backward` each time a suffix of the gradient buffer is final for this pass:
+    /// with offset `x`, `gradients[x...]` will not change again (last block first, the
+    /// embeddings last with offset 0). Data-parallel training starts reducing those gradients
+    /// while the rest of the backward pass runs.
+    public var onGradientsFinal: ((Int) -> Void)?
+
     /// Debug mode: after every layer of the forward pass, check its output for NaN/Inf and throw
     /// a `NonFiniteValue` naming the layer.
     public var checksFinite = false
@@ -155,6 +161,7 @@ public final class GPT2Model {
         layerNormBackward(dinp: a.dres.base, dweight: g + layout.lnfWeight, dbias: g + layout.lnfBias,
                           dout: a.dln.base, inp: last, weight: p + layout.lnfWeight,
                           mean: a.lnfMean.base, rstd: a.lnfRstd.base, rows: n, channels: c)
+        onGradientsFinal?(layout.lnfWeight)
         for (l, w) in layout.blocks.enumerated().reversed() {
             let s = a.blocks[l]
             let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
@@ -187,17 +194,19 @@ public final class GPT2Model {
             layerNormBackward(dinp: a.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
                               dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)
+            // The key bias adds q·b_k to every score of a query, which softmax cancels: its
+            // gradient is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding
+            // noise that AdamW would turn into ±lr steps; it is set to its exact value instead.
+            (g + w.qkvBias + c).update(repeating: 0, count: c)
+            onGradientsFinal?(w.ln1Weight)
         }
-        // The key bias adds q·b_k to every score of a query, which softmax cancels: its gradient
-        // is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding noise that
-        // AdamW would turn into ±lr steps; it is set to its exact value instead.
-        for w in layout.blocks { (g + w.qkvBias + c).update(repeating: 0, count: c) }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
                 embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: a.dres.base,
                                   tokens: tok.baseAddress!, positions: pos.baseAddress!, rows: n, channels: c)
             }
         }
+        onGradientsFinal?(0)
     }
 
     private func activations(rows n: Int, attention: Int, targets m: Int) -> GPT2Activations {
