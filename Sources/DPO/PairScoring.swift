@@ -9,10 +9,13 @@ import PreferenceData
 public struct PairScoring {
     /// The model being trained (its gradients accumulate).
     public let policy: GPT2Model
+    /// How micro-batches are laid out for the forward passes (policy and live reference alike).
+    public let options: ScoringOptions
 
     /// Scoring with `policy`.
-    public init(policy: GPT2Model) {
+    public init(policy: GPT2Model, options: ScoringOptions = ScoringOptions()) {
         self.policy = policy
+        self.options = options
     }
 
     /// Adds the micro-batch's statistics to `stats`. With `gradientScale`, also backpropagates
@@ -24,7 +27,7 @@ public struct PairScoring {
         let pairs = batch.pairIndices.count
         // A loss of the chosen answers alone (SFT) needs no log-probs of the rejected rows.
         let chosenOnly = loss.settings.types == [.sft]
-        let scoring = ScoringInput(batch, scoredRows: chosenOnly ? 0..<pairs : nil)
+        let scoring = ScoringInput(batch, options: options, scoredRows: chosenOnly ? 0..<pairs : nil)
         let scores = try SequenceScores(model: policy, scoring: scoring)
         let ref = try reference.logps(batch: batch, scoring: scoring)
         let vocab = Double(policy.config.vocabSize)
@@ -51,10 +54,10 @@ public struct PairScoring {
             rowGradient[r] = result.dPolicyRejected
         }
         if let gradientScale {
-            let dlogp = scoring.owner.map { Float(rowGradient[$0] * gradientScale) }
+            let dlogp = scoring.owner.map { $0.map { Float(rowGradient[$0] * gradientScale) } ?? 0 }
             dlogp.withUnsafeBufferPointer { policy.backward(dlogp: $0) }
         }
-        return scoring.owner.count
+        return scoring.owner.lazy.filter { $0 != nil }.count
     }
 
     /// Metrics of the policy over every pair of `dataset` (each rank a share of the

@@ -1,7 +1,9 @@
+import Kernels
+
 /// Saved activations of one transformer block (inputs of every op the backward pass needs).
 ///
 /// Shapes (N = B·T rows): ln1, atty, res2, ln2, res3 [N, C]; qkv [N, 3C]; fch, fchGelu [N, 4C];
-/// att [B, NH, T, T]; ln1Mean, ln1Rstd, ln2Mean, ln2Rstd [N].
+/// att [NH, K] (K = keys summed over rows, see `AttentionSpans`); ln1Mean, ln1Rstd, ln2Mean, ln2Rstd [N].
 final class BlockActivations {
     let ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, res3: FloatBuffer
 
@@ -36,7 +38,7 @@ final class GPT2Activations {
     let selected, logits, lse, logp, logitSums: FloatBuffer
     let dres, dln, datty, dqkv, dfch, dfchGelu, dselected, dlogp: FloatBuffer
     var tokens: [Int32] = [], positions: [Int32] = [], targetRows: [Int32] = [], targets: [Int32] = []
-    var batchSize = 0, seqLen = 0
+    var spans = AttentionSpans()
 
     init(rows n: Int, attention: Int, targets m: Int, config: GPT2Config) {
         rowCapacity = n

@@ -1,48 +1,66 @@
+import Kernels
+
 /// One forward pass's worth of token rows and the next-token log-probabilities wanted from it.
 ///
+/// Rows are packed: the concatenation of every sequence with no padding, so token-wise work
+/// (matmuls, LayerNorm, GELU) never touches a pad. `spans` tells attention which rows each row
+/// sees, which also lets two completions share one copy of their prompt (see `appendSequence`).
+///
 /// Shapes:
-///   tokens, positions [B·T]  (row-major, right-padded; pad ids must still be valid token ids)
-///   targetRows, targets [M]  row `targetRows[m]` (a flat index b·T + t) predicts `targets[m]`
+///   tokens, positions [N]
+///   targetRows, targets [M]  row `targetRows[m]` predicts `targets[m]` (a row may be listed twice)
 /// Only the M target rows go through the vocabulary projection.
 public struct GPT2Input: Sendable {
-    /// Token ids, `[batchSize * seqLen]`.
-    public var tokens: [Int32]
-    /// Position ids, `[batchSize * seqLen]` (0, 1, 2, ... per row unless a caller packs rows).
-    public var positions: [Int32]
-    /// Number of rows B.
-    public var batchSize: Int
-    /// Row length T (after padding).
-    public var seqLen: Int
-    /// Flat indices of the positions whose next-token log-probability is computed.
-    public var targetRows: [Int32]
+    /// Token ids, `[N]`.
+    public private(set) var tokens: [Int32] = []
+    /// Position ids, `[N]`.
+    public private(set) var positions: [Int32] = []
+    /// The keys each row attends to.
+    public private(set) var spans = AttentionSpans()
+    /// Rows whose next-token log-probability is computed.
+    public var targetRows: [Int32] = []
     /// The token scored at each target row.
-    public var targets: [Int32]
+    public var targets: [Int32] = []
 
-    /// An input with positions 0..<T in every row.
+    /// No rows yet: add sequences with `appendSequence`, targets with `addTarget`.
+    public init() {}
+
+    /// `batchSize` right-padded rows of `seqLen` tokens each, positions 0..<seqLen in every row
+    /// (pad ids must still be valid token ids; real tokens never see the padding after them).
     public init(tokens: [Int32], batchSize: Int, seqLen: Int, targetRows: [Int32], targets: [Int32]) {
         precondition(tokens.count == batchSize * seqLen, "GPT2Input: tokens must be batchSize * seqLen")
         precondition(targetRows.count == targets.count, "GPT2Input: one target per target row")
-        self.tokens = tokens
-        self.positions = (0..<batchSize * seqLen).map { Int32($0 % seqLen) }
-        self.batchSize = batchSize
-        self.seqLen = seqLen
+        for b in 0..<batchSize { appendSequence(tokens[(b * seqLen)..<((b + 1) * seqLen)]) }
         self.targetRows = targetRows
         self.targets = targets
     }
 
-    /// Every position of every row, scoring each row's next token (the last position of each
-    /// row scores token 0 as a placeholder target). Used for full-logit forward passes.
-    public static func allPositions(tokens: [Int32], batchSize: Int, seqLen: Int) -> GPT2Input {
-        let n = batchSize * seqLen
-        let rows = (0..<n).map { Int32($0) }
-        let targets = (0..<n).map { i in (i + 1) % seqLen == 0 ? Int32(0) : tokens[i + 1] }
-        return GPT2Input(tokens: tokens, batchSize: batchSize, seqLen: seqLen, targetRows: rows, targets: targets)
+    /// Number of rows N.
+    public var rows: Int { tokens.count }
+
+    /// Appends one sequence; returns its rows. Its positions count up from `firstPosition`; its
+    /// rows attend to the rows of `prefix` (earlier rows: a shared prompt) and causally to
+    /// themselves. A rejected completion that shares its chosen twin's prompt is appended with
+    /// the prompt's rows as `prefix` and `firstPosition` = the prompt's length.
+    @discardableResult
+    public mutating func appendSequence<C: Collection>(_ ids: C, firstPosition: Int = 0, prefix: Range<Int>? = nil)
+        -> Range<Int> where C.Element == Int32 {
+        let start = rows
+        tokens.append(contentsOf: ids)
+        positions.append(contentsOf: (0..<ids.count).map { Int32(firstPosition + $0) })
+        return spans.appendSequence(rows: ids.count, prefix: prefix ?? start..<start)
+    }
+
+    /// Asks for the log-probability of `token` as the next token after row `row`.
+    public mutating func addTarget(row: Int, token: Int32) {
+        targetRows.append(Int32(row))
+        targets.append(token)
     }
 
     /// Checks ids and positions against a configuration, before any work touches memory.
     public func validate(for config: GPT2Config) throws(GPT2ConfigError) {
-        guard seqLen <= config.nPositions else {
-            throw GPT2ConfigError("sequence length \(seqLen) exceeds n_positions \(config.nPositions)")
+        guard targetRows.count == targets.count else {
+            throw GPT2ConfigError("\(targetRows.count) target rows but \(targets.count) targets")
         }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
             throw GPT2ConfigError("token id \(bad) is outside the vocabulary (size \(config.vocabSize))")
@@ -51,7 +69,7 @@ public struct GPT2Input: Sendable {
             throw GPT2ConfigError("target id \(bad) is outside the vocabulary (size \(config.vocabSize))")
         }
         if let bad = positions.first(where: { $0 < 0 || Int($0) >= config.nPositions }) {
-            throw GPT2ConfigError("position id \(bad) is outside 0..<\(config.nPositions)")
+            throw GPT2ConfigError("position id \(bad) exceeds n_positions \(config.nPositions) (sequence too long)")
         }
         if let bad = targetRows.first(where: { $0 < 0 || Int($0) >= tokens.count }) {
             throw GPT2ConfigError("target row \(bad) is outside 0..<\(tokens.count)")

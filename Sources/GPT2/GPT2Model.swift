@@ -47,15 +47,14 @@ public final class GPT2Model {
     @discardableResult
     public func forward(_ input: GPT2Input) throws -> UnsafeBufferPointer<Float> {
         try input.validate(for: config)
-        let b = input.batchSize, t = input.seqLen, n = b * t, m = input.targets.count
+        let n = input.rows, m = input.targets.count
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
-        let a = activations(rows: n, attention: b * nh * t * t, targets: m)
+        let a = activations(rows: n, attention: nh * input.spans.totalKeys, targets: m)
         a.tokens = input.tokens
         a.positions = input.positions
         a.targetRows = input.targetRows
         a.targets = input.targets
-        a.batchSize = b
-        a.seqLen = t
+        a.spans = input.spans
         let p = parameters.base
         let eps = config.layerNormEpsilon
         a.tokens.withUnsafeBufferPointer { tok in
@@ -73,7 +72,7 @@ public final class GPT2Model {
             matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
                           rows: n, inChannels: c, outChannels: 3 * c)
             attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
-                             batch: b, seqLen: t, channels: c, heads: nh)
+                             spans: a.spans, channels: c, heads: nh)
             matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
                           bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c)
             residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
@@ -139,7 +138,7 @@ public final class GPT2Model {
     public func backward(dlogp: UnsafeBufferPointer<Float>) {
         guard let grads = gradients else { preconditionFailure("backward on a frozen GPT2Model") }
         let a = acts!
-        let b = a.batchSize, t = a.seqLen, n = b * t, m = a.targets.count
+        let n = a.tokens.count, m = a.targets.count
         precondition(dlogp.count == m, "backward: \(dlogp.count) gradients for \(m) targets")
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
         let p = parameters.base, g = grads.base
@@ -186,7 +185,7 @@ public final class GPT2Model {
                            rows: n, inChannels: c, outChannels: c)
             a.dqkv.base.update(repeating: 0, count: n * 3 * c)
             attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
-                              batch: b, seqLen: t, channels: c, heads: nh)
+                              spans: a.spans, channels: c, heads: nh)
             a.dln.base.update(repeating: 0, count: n * c)
             matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
                            dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,

@@ -1,30 +1,45 @@
-/// Causal multi-head self-attention over packed query/key/value projections.
+/// Causal multi-head self-attention over packed sequences (no padding), each query attending to
+/// the key spans `AttentionSpans` gives it: an optional shared prefix, then its own sequence up to
+/// and including itself.
 ///
-/// Shapes:
-///   qkv [B, T, 3C]  (query in [0, C), key in [C, 2C), value in [2C, 3C); head h uses
-///                    columns [h·hs, (h+1)·hs) of each, hs = C / NH)
-///   att [B, NH, T, T]  softmax probabilities, saved for backward (zero above the diagonal)
-///   out [B, T, C]      out[b, t, h] = Σ_{t' ≤ t} att[b, h, t, t'] · v[b, t', h]
-/// Scores are q·k / sqrt(hs) with a causal mask. With right padding the real tokens never see
-/// the padding, so padded rows need no mask of their own (their outputs are simply unused).
+/// Shapes (N rows, hs = C / NH, K_i = keys of row i, K = Σ_i K_i = spans.totalKeys):
+///   qkv [N, 3C]  (query in [0, C), key in [C, 2C), value in [2C, 3C); head h uses
+///                 columns [h·hs, (h+1)·hs) of each)
+///   att [NH, K]  softmax probabilities, saved for backward: head h, row i at
+///                h·K + offsets[i], prefix keys first, then the own span in order
+///   out [N, C]   out[i, h] = Σ_j att[h, i, j] · v[key j, h]
+/// Scores are q·k / sqrt(hs). Work is split over (head, row) pairs, which write disjoint outputs.
 @inlinable
 public func attentionForward<T: KernelScalar>(
     out: UnsafeMutablePointer<T>, att: UnsafeMutablePointer<T>, qkv: UnsafePointer<T>,
-    batch b: Int, seqLen t: Int, channels c: Int, heads nh: Int
+    spans: AttentionSpans, channels c: Int, heads nh: Int
 ) {
-    let hs = c / nh
+    let n = spans.rows, hs = c / nh, c3 = 3 * c, total = spans.totalKeys
     let scale = 1 / T.sqrt(T(hs))
-    let c3 = 3 * c
-    parallelRanges(b * nh) { range in
-        for bh in range {
-            let bi = bh / nh, h = bh % nh
-            let base = qkv + bi * t * c3
-            for i in 0..<t {
-                let row = att + (bh * t + i) * t
-                attendOneQuery(out: out + (bi * t + i) * c + h * hs, probs: row, query: base + i * c3 + h * hs,
-                               keys: base + c + h * hs, keyStride: c3, values: base + 2 * c + h * hs, valueStride: c3,
-                               count: i + 1, headSize: hs, scale: scale)
-                for j in (i + 1)..<t { row[j] = 0 }
+    spans.ownStart.withUnsafeBufferPointer { own in
+        spans.prefixStart.withUnsafeBufferPointer { ps in
+            spans.prefixEnd.withUnsafeBufferPointer { pe in
+                spans.offsets.withUnsafeBufferPointer { offsets in
+                    parallelRanges(nh * n) { range in
+                        for index in range {
+                            let h = index / n, i = index % n
+                            let row = att + h * total + offsets[i]
+                            let prefix = Int(ps[i])..<Int(pe[i]), start = Int(own[i])
+                            let q = qkv + i * c3 + h * hs, keys = qkv + c + h * hs, values = qkv + 2 * c + h * hs
+                            let y = out + i * c + h * hs
+                            let prefixMax = scoreKeys(into: row, query: q, keys: keys + prefix.lowerBound * c3, keyStride: c3,
+                                                      count: prefix.count, headSize: hs, scale: scale)
+                            let ownMax = scoreKeys(into: row + prefix.count, query: q, keys: keys + start * c3, keyStride: c3,
+                                                   count: i - start + 1, headSize: hs, scale: scale)
+                            softmaxInPlace(row, count: prefix.count + i - start + 1, maxScore: max(prefixMax, ownMax))
+                            y.update(repeating: 0, count: hs)
+                            accumulateValues(into: y, probs: row, values: values + prefix.lowerBound * c3, valueStride: c3,
+                                             count: prefix.count, headSize: hs)
+                            accumulateValues(into: y, probs: row + prefix.count, values: values + start * c3, valueStride: c3,
+                                             count: i - start + 1, headSize: hs)
+                        }
+                    }
+                }
             }
         }
     }
@@ -32,50 +47,51 @@ public func attentionForward<T: KernelScalar>(
 
 /// Backward of `attentionForward`; `dqkv` is accumulated (`+=`).
 ///
-/// Shapes: dout [B, T, C], att [B, NH, T, T], qkv and dqkv [B, T, 3C].
-///   datt[t'] = dout[t] · v[t'],   dv[t'] += att[t, t'] · dout[t]
-///   dscore[t'] = att[t, t'] · (datt[t'] - Σ_u att[t, u] datt[u])
-///   dq[t] += Σ_t' dscore[t'] k[t'] / sqrt(hs),   dk[t'] += dscore[t'] q[t] / sqrt(hs)
-/// Work is split over (batch, head) pairs, which write disjoint slices of `dqkv`.
+/// Shapes: dout [N, C], att [NH, K], qkv and dqkv [N, 3C]. For query i and each of its keys j:
+///   datt[j] = dout[i] · v[j],   dv[j] += att[i, j] · dout[i]
+///   dscore[j] = att[i, j] · (datt[j] - Σ_u att[i, u] datt[u])
+///   dq[i] += Σ_j dscore[j] k[j] / sqrt(hs),   dk[j] += dscore[j] q[i] / sqrt(hs)
+/// Keys are shared between queries (a prompt's rows serve both completions), so work is split by
+/// head only: heads write disjoint columns of `dqkv`.
 @inlinable
 public func attentionBackward<T: KernelScalar>(
     dqkv: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, att: UnsafePointer<T>, qkv: UnsafePointer<T>,
-    batch b: Int, seqLen t: Int, channels c: Int, heads nh: Int
+    spans: AttentionSpans, channels c: Int, heads nh: Int
 ) {
-    let hs = c / nh
+    let n = spans.rows, hs = c / nh, c3 = 3 * c, total = spans.totalKeys
     let scale = 1 / T.sqrt(T(hs))
-    let c3 = 3 * c
-    parallelRanges(b * nh) { range in
-        withUnsafeTemporaryAllocation(of: T.self, capacity: t) { dscore in
-            for bh in range {
-                let bi = bh / nh, h = bh % nh
-                let base = qkv + bi * t * c3
-                let dbase = dqkv + bi * t * c3
-                for i in 0..<t {
-                    let row = att + (bh * t + i) * t
-                    let dy = dout + (bi * t + i) * c + h * hs
-                    var weighted: T = 0
-                    for j in 0...i {
-                        let v = base + j * c3 + 2 * c + h * hs
-                        let dv = dbase + j * c3 + 2 * c + h * hs
-                        var datt: T = 0
-                        let a = row[j]
-                        for d in 0..<hs {
-                            datt += dy[d] * v[d]
-                            dv[d] += a * dy[d]
-                        }
-                        dscore[j] = datt
-                        weighted += a * datt
-                    }
-                    let q = base + i * c3 + h * hs
-                    let dq = dbase + i * c3 + h * hs
-                    for j in 0...i {
-                        let ds = row[j] * (dscore[j] - weighted) * scale
-                        let k = base + j * c3 + c + h * hs
-                        let dk = dbase + j * c3 + c + h * hs
-                        for d in 0..<hs {
-                            dq[d] += ds * k[d]
-                            dk[d] += ds * q[d]
+    let longest = spans.maxKeys
+    spans.ownStart.withUnsafeBufferPointer { own in
+        spans.prefixStart.withUnsafeBufferPointer { ps in
+            spans.prefixEnd.withUnsafeBufferPointer { pe in
+                spans.offsets.withUnsafeBufferPointer { offsets in
+                    parallelRanges(nh) { heads in
+                        withUnsafeTemporaryAllocation(of: T.self, capacity: max(longest, 1)) { dscore in
+                            for h in heads {
+                                for i in 0..<n {
+                                    let row = att + h * total + offsets[i]
+                                    let prefix = Int(ps[i])..<Int(pe[i]), start = Int(own[i])
+                                    let dy = dout + i * c + h * hs
+                                    let q = qkv + i * c3 + h * hs, dq = dqkv + i * c3 + h * hs
+                                    // The keys of row i: the prefix rows, then start...i.
+                                    func keyRow(_ j: Int) -> Int { j < prefix.count ? prefix.lowerBound + j : start + j - prefix.count }
+                                    let count = prefix.count + i - start + 1
+                                    var weighted: T = 0
+                                    for j in 0..<count {
+                                        let r = keyRow(j)
+                                        let datt = T.dot(dy, qkv + r * c3 + 2 * c + h * hs, count: hs)
+                                        T.axpy(row[j], dy, dqkv + r * c3 + 2 * c + h * hs, count: hs)
+                                        dscore.baseAddress![j] = datt
+                                        weighted += row[j] * datt
+                                    }
+                                    for j in 0..<count {
+                                        let r = keyRow(j)
+                                        let ds = row[j] * (dscore[j] - weighted) * scale
+                                        T.axpy(ds, qkv + r * c3 + c + h * hs, dq, count: hs)
+                                        T.axpy(ds, q, dqkv + r * c3 + c + h * hs, count: hs)
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -16,6 +16,10 @@ public protocol KernelScalar: BinaryFloatingPoint, Sendable {
     static func tanh(_ x: Self) -> Self
     /// Square root.
     static func sqrt(_ x: Self) -> Self
+    /// Σ_i x[i] · y[i] over `count` contiguous elements, in SIMD lanes (see `ShortVectors.swift`).
+    static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count: Int) -> Self
+    /// `y[i] += a · x[i]` over `count` contiguous elements, in SIMD lanes.
+    static func axpy(_ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int)
     /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`, the rows of
     /// `C` split across `KernelThreads` (each part a single-threaded BLAS call).
     ///

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
 
             Examples:
               dpo-ddp bench
-              dpo-ddp bench --full-logits
+              dpo-ddp bench --full-logits --no-shared-prompt
               dpo-ddp bench --precompute-ref --no-baseline
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
             """)
@@ -47,6 +47,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Project every position onto the vocabulary (as a plain implementation does), not only completion positions.")
     var fullLogits = false
+
+    @Flag(help: "Run chosen and rejected as two full sequences each (as a plain implementation does), not [prompt | chosen | rejected] with the prompt computed once.")
+    var noSharedPrompt = false
 
     @Flag(help: "Compute the reference log-probs once before timing (reported separately); no reference forward in the step.")
     var precomputeRef = false
@@ -91,7 +94,8 @@ struct BenchCommand: ParsableCommand {
         let ranks = communicator.size, isRoot = communicator.rank == 0
         KernelThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / ranks))
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
-        let bench = try DPOStepBench(model: model, shape: shape, fullLogits: fullLogits, precomputeRef: precomputeRef,
+        let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
+        let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef,
                                      seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
@@ -106,13 +110,14 @@ struct BenchCommand: ParsableCommand {
         let slowest = perRank[0].max()!
         let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
             + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
-        let scored = fullLogits ? shape.tokens : shape.completionPositions
-        let executed = flops.policy(tokens: shape.tokens, scoredPositions: scored)
-            + (precomputeRef ? 0 : flops.reference(tokens: shape.tokens, scoredPositions: scored))
+        let rows = noSharedPrompt ? shape.tokens : shape.sharedPromptRows
+        let scored = fullLogits ? rows : shape.completionPositions
+        let executed = flops.policy(tokens: rows, scoredPositions: scored)
+            + (precomputeRef ? 0 : flops.reference(tokens: rows, scoredPositions: scored))
         var result = BenchResult(
             model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
             pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
-            precomputeRef: precomputeRef, warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
+            sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
             secondsPerStep: slowest,
             pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
@@ -131,6 +136,7 @@ struct BenchCommand: ParsableCommand {
     /// The first lines of the report: the setup and how effective GFLOP/s is counted.
     func header(config: GPT2Config, flops: StepFLOPs, ranks: Int, precompute: Double?) -> String {
         let mode = (fullLogits ? "logits at every position" : "logits at completion positions only")
+            + (noSharedPrompt ? ", prompt run twice per pair" : ", prompt shared by each pair's completions")
             + (precomputeRef ? ", precomputed reference" : ", live reference model")
         var lines = [
             "dpo-ddp bench: \(model) (\(GPT2Layout(config).count) parameters, N = \(flops.nonEmbeddingParameters) "

@@ -19,6 +19,7 @@ struct BenchResult: Encodable {
     var promptTokens: Int
     var completionTokens: Int
     var fullLogits: Bool
+    var sharedPrompt: Bool
     var precomputeRef: Bool
     var warmupSteps: Int
     var steps: Int

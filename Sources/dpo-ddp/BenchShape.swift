@@ -14,6 +14,9 @@ struct BenchShape {
     /// Token positions one forward pass covers: [chosen; rejected] rows.
     var tokens: Int { 2 * pairs * sequenceLength }
 
+    /// Rows one forward pass covers when each pair runs as [prompt | chosen | rejected].
+    var sharedPromptRows: Int { pairs * (promptTokens + 2 * completionTokens) }
+
     /// Positions whose next token is a completion token (what the trainer projects).
     var completionPositions: Int { 2 * pairs * completionTokens }
 }

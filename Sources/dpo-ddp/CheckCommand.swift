@@ -91,7 +91,9 @@ struct CheckCommand: ParsableCommand {
     /// Writes the checkpoint and the logits of every position for `tokens`.
     private func saveCheckpoint(_ gpt: GPT2Model, tokens: [Int32], to directory: URL) throws {
         try HFCheckpoint.save(gpt, to: directory)
-        let input = GPT2Input.allPositions(tokens: tokens, batchSize: batch, seqLen: seqLen)
+        let all = (0..<(batch * seqLen)).map { Int32($0) }
+        let input = GPT2Input(tokens: tokens, batchSize: batch, seqLen: seqLen, targetRows: all,
+                              targets: [Int32](repeating: 0, count: all.count))
         try gpt.forward(input)
         let v = gpt.config.vocabSize
         var logits = [Float](repeating: 0, count: batch * seqLen * v)

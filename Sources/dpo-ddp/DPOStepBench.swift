@@ -19,13 +19,13 @@ final class DPOStepBench {
     private let loss: DPOLoss
     private let optimizer: AdamW
     private let communicator: any Communicator
-    private let fullLogits: Bool
+    private let options: ScoringOptions
 
     /// Loads (or initialises from `seed`) the policy, broadcasts rank 0's weights, makes this
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
     /// policy, so no second model is ever allocated).
-    init(model: String, shape: BenchShape, fullLogits: Bool, precomputeRef: Bool, seed: Int,
+    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, seed: Int,
          communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
         try communicator.broadcast(policy.parameters.buffer, root: 0)
@@ -50,7 +50,7 @@ final class DPOStepBench {
         loss = try DPOLoss(settings: LossSettings())
         optimizer = AdamW(layout: policy.layout, settings: AdamWSettings())
         self.communicator = communicator
-        self.fullLogits = fullLogits
+        self.options = options
     }
 
     /// Runs one optimiser step; returns its wall time and the part spent in the all-reduces
@@ -60,14 +60,9 @@ final class DPOStepBench {
         let globalPairs = Double(batch.pairIndices.count * communicator.size)
         policy.zeroGradients()
         var stats = StepStatistics()
-        if fullLogits {
-            try FullLogitScoring(batch).train(policy: policy, batch: batch, loss: loss, reference: reference,
-                                              gradientScale: 1 / globalPairs)
-        } else {
-            try PairScoring(policy: policy).run(batch, loss: loss, reference: reference, into: &stats,
-                                                gradientScale: 1 / globalPairs,
-                                                meanChosenTokens: Double(batch.length - batch.promptLengths[0]))
-        }
+        try PairScoring(policy: policy, options: options).run(
+            batch, loss: loss, reference: reference, into: &stats, gradientScale: 1 / globalPairs,
+            meanChosenTokens: Double(batch.length - batch.promptLengths[0]))
         let gradients = policy.gradients!
         let reduceStart = ContinuousClock.now
         try communicator.allReduceSum(gradients.buffer)

@@ -16,8 +16,11 @@ final class GenerationTests: XCTestCase {
 
     /// Logits after the last token of `tokens`, from a full forward pass without a cache.
     func fullLogits(_ model: GPT2Model, _ tokens: [Int32]) throws -> [Float] {
-        try model.forward(GPT2Input.allPositions(tokens: tokens, batchSize: 1, seqLen: tokens.count))
-        return Array(model.logits(target: tokens.count - 1))
+        var input = GPT2Input()
+        input.appendSequence(tokens)
+        input.addTarget(row: tokens.count - 1, token: 0)
+        try model.forward(input)
+        return Array(model.logits(target: 0))
     }
 
     func randomTokens(_ n: Int, vocabulary: Int, seed: UInt64) -> [Int32] {

@@ -22,8 +22,9 @@ final class CachedAttentionTests: XCTestCase {
     }
 
     func full<T: KernelScalar>(_ qkv: [T]) -> [T] {
-        var out = [T](repeating: 0, count: t * c), att = [T](repeating: 0, count: nh * t * t)
-        attentionForward(out: &out, att: &att, qkv: qkv, batch: 1, seqLen: t, channels: c, heads: nh)
+        let spans = AttentionSpans(sequences: 1, length: t)
+        var out = [T](repeating: 0, count: t * c), att = [T](repeating: 0, count: nh * spans.totalKeys)
+        attentionForward(out: &out, att: &att, qkv: qkv, spans: spans, channels: c, heads: nh)
         return out
     }
 
