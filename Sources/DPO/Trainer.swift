@@ -202,7 +202,7 @@ public final class Trainer {
     public func evaluate() throws -> [String: Double] {
         guard let eval = data.eval else { return [:] }
         if reference == nil { try prepareReference() }
-        return try PairScoring(policy: policy).evaluate(eval, loss: dpoLoss, reference: reference!.eval,
+        return try PairScoring(policy: policy, options: config.scoringOptions).evaluate(eval, loss: dpoLoss, reference: reference!.eval,
                                                         microBatchSize: layout.microBatchSize, padID: data.padID,
                                                         communicator: communicator)
     }
@@ -224,7 +224,7 @@ public final class Trainer {
                                               rank: communicator.rank, microStep: micro, padID: data.padID)
             let targets: Int
             do {
-                targets = try PairScoring(policy: policy).run(
+                targets = try PairScoring(policy: policy, options: config.scoringOptions).run(
                     batch, loss: sft ? sftLoss : dpoLoss, reference: sft ? .none : reference!.train, into: &stats,
                     gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
             } catch let error as NonFiniteValue {
@@ -265,7 +265,7 @@ public final class Trainer {
         let batch = data.train.microBatch(order: epochOrder(), layout: layout, stepStart: state.position,
                                           rank: communicator.rank, microStep: 0, padID: data.padID)
         let ref: ReferenceLogProbs = sft ? .none : reference!.train
-        let scoring = PairScoring(policy: policy)
+        let scoring = PairScoring(policy: policy, options: config.scoringOptions)
         let pairs = Double(batch.pairIndices.count)
         func meanLoss() throws -> Double {
             var stats = StepStatistics()

@@ -41,6 +41,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Compute reference log-probs once for the whole data set, cache them beside the data and
     /// hold no reference model during training.
     public var precomputeRef: Bool = false
+    /// Run each pair as `[prompt | chosen | rejected]`, computing the prompt once (same numbers,
+    /// less work; see `ScoringOptions.sharedPrompt`).
+    public var sharedPrompt: Bool = true
 
     /// Peak learning rate (TRL's default).
     public var learningRate: Double = 1e-6
@@ -107,6 +110,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
         case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
         case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
+        case sharedPrompt = "shared_prompt"
         case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"
         case warmupRatio = "warmup_ratio", maxGradNorm = "max_grad_norm", weightDecay = "weight_decay"
         case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
@@ -122,6 +126,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfig {
+    /// How micro-batches are laid out for the forward passes.
+    public var scoringOptions: ScoringOptions { ScoringOptions(sharedPrompt: sharedPrompt) }
+
     /// The loss settings of the DPO phase.
     public var lossSettings: LossSettings {
         LossSettings(types: loss.compactMap(LossType.init(rawValue:)), weights: lossWeights, beta: beta,

@@ -54,6 +54,9 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them beside the data, hold no reference model.")
     var precomputeRef: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Compute each pair's prompt once for both completions (default; same numbers, less work).")
+    var sharedPrompt: Bool?
+
     @Option(help: "Peak learning rate (default 1e-6).")
     var learningRate: Double?
 
@@ -150,6 +153,7 @@ struct TrainOptions: ParsableArguments {
         if let simpoGamma { config.simpoGamma = simpoGamma }
         if let referenceFree { config.referenceFree = referenceFree }
         if let precomputeRef { config.precomputeRef = precomputeRef }
+        if let sharedPrompt { config.sharedPrompt = sharedPrompt }
         if let learningRate { config.learningRate = learningRate }
         if let lrScheduler { config.lrScheduler = lrScheduler }
         if let warmupSteps { config.warmupSteps = warmupSteps }
