@@ -101,7 +101,9 @@ struct BenchCommand: ParsableCommand {
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
         for _ in 0..<warmup { _ = try bench.step() }
         var times: [(seconds: Double, allReduceSeconds: Double)] = []
+        let faultsBefore = Self.resourceUsage().ru_minflt
         for _ in 0..<steps { times.append(try bench.step()) }
+        let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
         let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
         let rss = Self.peakRSSBytes()
         try communicator.barrier()
@@ -123,7 +125,7 @@ struct BenchCommand: ParsableCommand {
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
             effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
             sgemmCeilingGflops: ceiling, percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
-            peakRssBytes: Int(perRank[2].reduce(0, +)), allreduceSecondsPerStep: perRank[1].max()!,
+            peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults, allreduceSecondsPerStep: perRank[1].max()!,
             referencePrecomputeSeconds: bench.precomputeSeconds,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
@@ -180,10 +182,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// This process's peak resident set so far, in bytes (`ru_maxrss` is in KiB on Linux).
-    static func peakRSSBytes() -> Int {
+    static func peakRSSBytes() -> Int { resourceUsage().ru_maxrss * 1024 }
+
+    /// `getrusage` of this process.
+    static func resourceUsage() -> rusage {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return usage.ru_maxrss * 1024
+        return usage
     }
 
     /// `value` of every rank, in rank order, on every rank.

@@ -41,6 +41,9 @@ struct BenchResult: Encodable {
     var percentOfCeiling: Double
     /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed steps.
     var peakRssBytes: Int
+    /// Rank 0's minor page faults per timed step: memory the step touched for the first time
+    /// (0 when every buffer was sized before the timed steps and reused).
+    var pageFaultsPerStep: Double
     var allreduceSecondsPerStep: Double
     var referencePrecomputeSeconds: Double?
     var perRank: [Rank]
@@ -76,6 +79,7 @@ struct BenchResult: Encodable {
                                    Self.number(gflops, 1), Self.number(100 * gflops / sgemmCeilingGflops, 1),
                                    Self.bytes(pytorch.peakRssBytes)]))
         }
+        lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         if let ratioPairsPerSecond, let ratioPeakRss {
             lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))
         } else if let pytorchSkipped {
