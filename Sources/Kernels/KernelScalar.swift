@@ -53,8 +53,8 @@ extension Float: KernelScalar {
     @inlinable public static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
     @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
     public typealias Lanes = SIMD16<Float>
-    @inlinable public static func exp(_ x: Lanes) -> Lanes { vectorExp(x) }
-    @inlinable public static func tanh(_ x: Lanes) -> Lanes { vectorTanh(x) }
+    @inlinable @inline(__always) public static func exp(_ x: Lanes) -> Lanes { vectorExp(x) }
+    @inlinable @inline(__always) public static func tanh(_ x: Lanes) -> Lanes { vectorTanh(x) }
     @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
     public static func gemm(
