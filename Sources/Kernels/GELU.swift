@@ -7,7 +7,7 @@
 @inlinable
 public func geluForward<T: KernelScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, count: Int) {
     parallelRanges(count, minimumPerThread: 4096) { range in
-        forEachChunk(of: T.Lanes.self, in: range) { i, n in
+        for (i, n) in chunks(of: T.Lanes.self, in: range) {
             let x = T.Lanes(loadingFrom: inp + i, count: n, padding: 0)
             let t = geluTanh(T.self, x)
             (0.5 * x * (1 + t)).store(to: out + i, count: n)
@@ -25,7 +25,7 @@ public func geluBackward<T: KernelScalar>(
 ) {
     let k = T.sqrt(2 / T.pi)
     parallelRanges(count, minimumPerThread: 4096) { range in
-        forEachChunk(of: T.Lanes.self, in: range) { i, n in
+        for (i, n) in chunks(of: T.Lanes.self, in: range) {
             let x = T.Lanes(loadingFrom: inp + i, count: n, padding: 0)
             let t = geluTanh(T.self, x)
             let sech2 = 1 - t * t

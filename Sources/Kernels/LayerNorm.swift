@@ -16,13 +16,13 @@ public func layerNormForward<T: KernelScalar>(
         for row in range {
             let x = inp + row * c
             var laneSum = T.Lanes(repeating: 0)
-            forEachChunk(of: T.Lanes.self, in: 0..<c) { i, k in
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
                 laneSum += T.Lanes(loadingFrom: x + i, count: k, padding: 0)
             }
             let m = laneSum.sum() / T(c)
             let mv = T.Lanes(repeating: m)
             var laneSquares = T.Lanes(repeating: 0)
-            forEachChunk(of: T.Lanes.self, in: 0..<c) { i, k in
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
                 // Padding with the mean gives the missing lanes a deviation of 0.
                 let d = T.Lanes(loadingFrom: x + i, count: k, padding: m) - mv
                 laneSquares += d * d
@@ -30,7 +30,7 @@ public func layerNormForward<T: KernelScalar>(
             let s = 1 / T.sqrt(laneSquares.sum() / T(c) + epsilon)
             let sv = T.Lanes(repeating: s)
             let y = out + row * c
-            forEachChunk(of: T.Lanes.self, in: 0..<c) { i, k in
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
                 let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
                 let w = T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
                 let b = T.Lanes(loadingFrom: bias + i, count: k, padding: 0)
@@ -76,7 +76,7 @@ public func layerNormBackward<T: KernelScalar>(
                 // Padded lanes have dout = 0, so they add nothing to either sum.
                 var laneG = T.Lanes(repeating: 0)
                 var laneGX = T.Lanes(repeating: 0)
-                forEachChunk(of: T.Lanes.self, in: 0..<c) { i, k in
+                for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
                     let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
                     let g = T.Lanes(loadingFrom: dy + i, count: k, padding: 0)
                         * T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
@@ -85,7 +85,7 @@ public func layerNormBackward<T: KernelScalar>(
                 }
                 let meanG = T.Lanes(repeating: laneG.sum() / T(c))
                 let meanGX = T.Lanes(repeating: laneGX.sum() / T(c))
-                forEachChunk(of: T.Lanes.self, in: 0..<c) { i, k in
+                for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
                     let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
                     let d = T.Lanes(loadingFrom: dy + i, count: k, padding: 0)
                     let g = d * T.Lanes(loadingFrom: weight + i, count: k, padding: 0)

@@ -51,7 +51,7 @@ func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (l
         let block = start..<min(count, start + logProbBlock)
         var laneMax = T.Lanes(repeating: -T.infinity)
         var laneSum = T.Lanes(repeating: 0)
-        forEachChunk(of: T.Lanes.self, in: block) { i, n in
+        for (i, n) in chunks(of: T.Lanes.self, in: block) {
             laneMax = T.laneMax(laneMax, T.Lanes(loadingFrom: row + i, count: n, padding: -T.infinity))
             laneSum += T.Lanes(loadingFrom: row + i, count: n, padding: 0)
         }
@@ -62,7 +62,7 @@ func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (l
         }
         let shift = T.Lanes(repeating: maxValue)
         var laneExp = T.Lanes(repeating: 0)
-        forEachChunk(of: T.Lanes.self, in: block) { i, n in
+        for (i, n) in chunks(of: T.Lanes.self, in: block) {
             laneExp += T.exp(T.Lanes(loadingFrom: row + i, count: n, padding: -T.infinity) - shift)
         }
         expSum += Double(laneExp.sum())
@@ -96,7 +96,7 @@ public func logProbHeadBackward<T: KernelScalar>(
             let row = logits + r * v
             let g = dlogp[r]
             let l = T.Lanes(repeating: lse[r])
-            forEachChunk(of: T.Lanes.self, in: 0..<v) { j, n in
+            for (j, n) in chunks(of: T.Lanes.self, in: 0..<v) {
                 let x = T.Lanes(loadingFrom: row + j, count: n, padding: 0)
                 (-g * T.exp(x - l)).store(to: row + j, count: n)
             }
