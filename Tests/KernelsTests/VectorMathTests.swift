@@ -35,7 +35,8 @@ final class VectorMathTests: XCTestCase {
 
     func testExpIsWithinOneUlpOverItsWholeRange() {
         // 2²² points: spacing 4e-5, so every binade and every reduction interval of width ln 2 is
-        // sampled thousands of times. Measured 0.99 ulp; 1 ulp is the faithful-rounding bound.
+        // sampled thousands of times. Measured 0.98 ulp (0.99 over 2²⁴ points); 1 ulp is the
+        // faithful-rounding bound.
         let (ulps, _) = sweep(-86.98, 88.72, points: 1 << 22, vectorExp, Foundation.exp)
         print("vectorExp on [-86.98, 88.72]: worst error \(ulps) ulp")
         XCTAssertLessThanOrEqual(ulps, 1.0, "exp: worst error \(ulps) ulp")
@@ -66,13 +67,14 @@ final class VectorMathTests: XCTestCase {
 
     func testTanhIsWithinTwoUlpAndAbsolute1e7() {
         // Beyond ±9.01 tanh rounds to ±1 in float32, so [-10, 10] covers every value it can take.
-        // Measured 1.51 ulp and 9.0e-8 absolute; GELU's 0.5·x·(1 + tanh u) feels the absolute
+        // Measured 1.50 ulp and 9.0e-8 absolute; GELU's 0.5·x·(1 + tanh u) feels the absolute
         // error, which stays below float32's ulp of 1 (1.19e-7).
         let (ulps, absolute) = sweep(-10, 10, points: 1 << 22, vectorTanh, Foundation.tanh)
         print("vectorTanh on [-10, 10]: worst error \(ulps) ulp, \(absolute) absolute")
         XCTAssertLessThanOrEqual(ulps, 2.0, "tanh: worst error \(ulps) ulp")
         XCTAssertLessThanOrEqual(absolute, 1.2e-7, "tanh: worst absolute error \(absolute)")
         // Near 0 the relative error is what matters: 1 − e^(−2|x|) would lose all of it there.
+        // Measured 1.35e-7 (1.13 ε).
         var worstRelative = 0.0
         var x: Float = 1e-30
         while x < 0.7 {
