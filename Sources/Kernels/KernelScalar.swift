@@ -4,10 +4,15 @@ import Foundation
 /// The floating-point types the kernels run on: `Float` for training, `Double` for the
 /// finite-difference gradient checks in the tests.
 ///
-/// Each conforming type supplies the few transcendental functions the kernels need and routes
-/// general matrix multiplication and matrix-vector products to the matching BLAS routines
+/// Each conforming type supplies the few transcendental functions the kernels need, on one value
+/// and on `Lanes` (the vector the memory-bound kernels are written over), and routes general
+/// matrix multiplication and matrix-vector products to the matching BLAS routines
 /// (`cblas_sgemm` / `cblas_dgemm`, `cblas_sgemv` / `cblas_dgemv`).
-public protocol KernelScalar: BinaryFloatingPoint, Sendable {
+public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
+    /// The values GELU, layernorm and the log-prob head process at once: `SIMD16<Float>` (vector
+    /// instructions, with `vectorExp` / `vectorTanh`), `SIMD4<Double>` (libm per lane; Double only
+    /// serves the float64 checks in the tests).
+    associatedtype Lanes: SIMD where Lanes.Scalar == Self
     /// e^x.
     static func exp(_ x: Self) -> Self
     /// Natural logarithm.
@@ -20,6 +25,13 @@ public protocol KernelScalar: BinaryFloatingPoint, Sendable {
     static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count: Int) -> Self
     /// `y[i] += a · x[i]` over `count` contiguous elements, in SIMD lanes.
     static func axpy(_ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int)
+    /// e^x in every lane.
+    static func exp(_ x: Lanes) -> Lanes
+    /// Hyperbolic tangent in every lane.
+    static func tanh(_ x: Lanes) -> Lanes
+    /// The larger of `a` and `b` in every lane (`a` where `b` is NaN). A requirement rather than
+    /// generic code because only a comparison of the concrete vector type becomes one instruction.
+    static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes
     /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`, the rows of
     /// `C` split across `KernelThreads` (each part a single-threaded BLAS call).
     ///
@@ -44,6 +56,10 @@ extension Float: KernelScalar {
     @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
     @inlinable public static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
     @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
+    public typealias Lanes = SIMD16<Float>
+    @inlinable @inline(__always) public static func exp(_ x: Lanes) -> Lanes { vectorExp(x) }
+    @inlinable @inline(__always) public static func tanh(_ x: Lanes) -> Lanes { vectorTanh(x) }
+    @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -72,6 +88,10 @@ extension Double: KernelScalar {
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inlinable public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    public typealias Lanes = SIMD4<Double>
+    @inlinable public static func exp(_ x: Lanes) -> Lanes { eachLane(x, Foundation.exp) }
+    @inlinable public static func tanh(_ x: Lanes) -> Lanes { eachLane(x, Foundation.tanh) }
+    @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -92,4 +112,12 @@ extension Double: KernelScalar {
     ) {
         cblas_dgemv(CblasRowMajor, blasTranspose(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
+}
+
+/// `f` applied to every lane of `x`, one call at a time.
+@inlinable
+func eachLane<L: SIMD>(_ x: L, _ f: (L.Scalar) -> L.Scalar) -> L {
+    var y = x
+    for i in y.indices { y[i] = f(x[i]) }
+    return y
 }

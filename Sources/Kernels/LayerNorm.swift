@@ -4,6 +4,8 @@
 ///   inp [N, C]   weight [C]   bias [C]
 ///   out [N, C]   mean [N]   rstd [N]  (saved for the backward pass)
 ///   out[n, c] = (inp[n, c] - mean[n]) * rstd[n] * weight[c] + bias[c],  rstd = 1/sqrt(var + eps)
+/// Rows are split across the kernel threads; within a row the sums and the normalisation run
+/// `T.Lanes` channels at a time (two passes for mean and variance, then one for the output).
 @inlinable
 public func layerNormForward<T: KernelScalar>(
     out: UnsafeMutablePointer<T>, mean: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>,
@@ -13,18 +15,27 @@ public func layerNormForward<T: KernelScalar>(
     parallelRanges(n, minimumPerThread: 16) { range in
         for row in range {
             let x = inp + row * c
-            var sum: T = 0
-            for i in 0..<c { sum += x[i] }
-            let m = sum / T(c)
-            var variance: T = 0
-            for i in 0..<c {
-                let d = x[i] - m
-                variance += d * d
+            var laneSum = T.Lanes(repeating: 0)
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
+                laneSum += T.Lanes(loadingFrom: x + i, count: k, padding: 0)
             }
-            variance /= T(c)
-            let s = 1 / T.sqrt(variance + epsilon)
+            let m = laneSum.sum() / T(c)
+            let mv = T.Lanes(repeating: m)
+            var laneSquares = T.Lanes(repeating: 0)
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
+                // Padding with the mean gives the missing lanes a deviation of 0.
+                let d = T.Lanes(loadingFrom: x + i, count: k, padding: m) - mv
+                laneSquares += d * d
+            }
+            let s = 1 / T.sqrt(laneSquares.sum() / T(c) + epsilon)
+            let sv = T.Lanes(repeating: s)
             let y = out + row * c
-            for i in 0..<c { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+            for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
+                let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
+                let w = T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
+                let b = T.Lanes(loadingFrom: bias + i, count: k, padding: 0)
+                (xhat * w + b).store(to: y + i, count: k)
+            }
             mean[row] = m
             rstd[row] = s
         }
@@ -38,7 +49,8 @@ public func layerNormForward<T: KernelScalar>(
 ///   dinp += rstd * (g - mean_c(g) - x̂ * mean_c(g * x̂))
 ///   dweight += Σ_n dout * x̂,  dbias += Σ_n dout
 /// Parameter gradients are summed per block of `layerNormBlockRows` rows and the block sums
-/// are added in order, so the result does not depend on the thread count.
+/// are added in order, so the result does not depend on the thread count. Within a row the
+/// channels run `T.Lanes` at a time.
 @inlinable
 public func layerNormBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>,
@@ -58,24 +70,28 @@ public func layerNormBackward<T: KernelScalar>(
                 let x = inp + row * c
                 let dy = dout + row * c
                 let dx = dinp + row * c
-                let m = mean[row]
+                let mv = T.Lanes(repeating: mean[row])
                 let s = rstd[row]
-                var meanG: T = 0
-                var meanGX: T = 0
-                for i in 0..<c {
-                    let xhat = (x[i] - m) * s
-                    let g = dy[i] * weight[i]
-                    meanG += g
-                    meanGX += g * xhat
+                let sv = T.Lanes(repeating: s)
+                // Padded lanes have dout = 0, so they add nothing to either sum.
+                var laneG = T.Lanes(repeating: 0)
+                var laneGX = T.Lanes(repeating: 0)
+                for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
+                    let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
+                    let g = T.Lanes(loadingFrom: dy + i, count: k, padding: 0)
+                        * T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
+                    laneG += g
+                    laneGX += g * xhat
                 }
-                meanG /= T(c)
-                meanGX /= T(c)
-                for i in 0..<c {
-                    let xhat = (x[i] - m) * s
-                    let g = dy[i] * weight[i]
-                    dx[i] += s * (g - meanG - xhat * meanGX)
-                    pw[i] += dy[i] * xhat
-                    pb[i] += dy[i]
+                let meanG = T.Lanes(repeating: laneG.sum() / T(c))
+                let meanGX = T.Lanes(repeating: laneGX.sum() / T(c))
+                for (i, k) in chunks(of: T.Lanes.self, in: 0..<c) {
+                    let xhat = (T.Lanes(loadingFrom: x + i, count: k, padding: 0) - mv) * sv
+                    let d = T.Lanes(loadingFrom: dy + i, count: k, padding: 0)
+                    let g = d * T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
+                    (sv * (g - meanG - xhat * meanGX)).add(to: dx + i, count: k)
+                    (d * xhat).add(to: pw + i, count: k)
+                    d.add(to: pb + i, count: k)
                 }
             }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The language-model head at selected rows, fused with log-softmax and the gather of the
 /// next token's log-probability.
 ///
@@ -8,6 +10,7 @@
 ///   lse [M]   logsumexp of each logits row (saved for backward)
 ///   logp [M]  = logits[m, targets[m]] - lse[m]
 ///   logitSums [M] = Σ_v logits[m, v]  (for the mean-logit metrics)
+/// Each row's logsumexp and sum come from one vectorised walk over the row (`logSumExpAndSum`).
 /// Only the M selected rows are ever multiplied by the vocabulary, never the prompt's rows.
 @inlinable
 public func logProbHeadForward<T: KernelScalar>(
@@ -22,21 +25,56 @@ public func logProbHeadForward<T: KernelScalar>(
     parallelRanges(m) { range in
         for r in range {
             let row = logits + r * v
-            var maxLogit = -T.infinity
-            var total: T = 0
-            for j in 0..<v {
-                if row[j] > maxLogit { maxLogit = row[j] }
-                total += row[j]
-            }
-            var sum: T = 0
-            for j in 0..<v { sum += T.exp(row[j] - maxLogit) }
-            let l = maxLogit + T.log(sum)
-            lse[r] = l
-            logp[r] = row[Int(targets[r])] - l
-            logitSums[r] = total
+            let stats = logSumExpAndSum(row, count: v)
+            lse[r] = T(stats.logSumExp)
+            logp[r] = T(Double(row[Int(targets[r])]) - stats.logSumExp)
+            logitSums[r] = T(stats.sum)
         }
     }
 }
+
+/// logsumexp and sum of one row of `count` values, in one walk over the row (online softmax).
+///
+/// Shapes: row [count] → (log Σ_j e^row[j], Σ_j row[j]), both in Double.
+/// The row is walked in blocks of `logProbBlock` values; each block is read once from memory for
+/// its maximum and sum and once more, from L1, for Σ e^(x − running max). When a block raises the
+/// maximum, the exponential sum so far is rescaled by e^(old max − new max). Sums run in `T.Lanes`
+/// within a block (at most 64 values per Float lane) and in Double across blocks; block boundaries
+/// depend only on `count`, so the result is the same for any thread count.
+@inlinable
+func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (logSumExp: Double, sum: Double) {
+    var maxValue = -T.infinity
+    var expSum = 0.0
+    var sum = 0.0
+    var start = 0
+    while start < count {
+        let block = start..<min(count, start + logProbBlock)
+        var laneMax = T.Lanes(repeating: -T.infinity)
+        var laneSum = T.Lanes(repeating: 0)
+        for (i, n) in chunks(of: T.Lanes.self, in: block) {
+            laneMax = T.laneMax(laneMax, T.Lanes(loadingFrom: row + i, count: n, padding: -T.infinity))
+            laneSum += T.Lanes(loadingFrom: row + i, count: n, padding: 0)
+        }
+        let blockMax = laneMax.max()
+        if blockMax > maxValue {
+            expSum *= Foundation.exp(Double(maxValue) - Double(blockMax))
+            maxValue = blockMax
+        }
+        let shift = T.Lanes(repeating: maxValue)
+        var laneExp = T.Lanes(repeating: 0)
+        for (i, n) in chunks(of: T.Lanes.self, in: block) {
+            laneExp += T.exp(T.Lanes(loadingFrom: row + i, count: n, padding: -T.infinity) - shift)
+        }
+        expSum += Double(laneExp.sum())
+        sum += Double(laneSum.sum())
+        start = block.upperBound
+    }
+    return (Double(maxValue) + Foundation.log(expSum), sum)
+}
+
+/// Values of a logits row per block of `logSumExpAndSum` (4 KB of Floats: stays in L1 between
+/// the block's two reads).
+@usableFromInline let logProbBlock = 1024
 
 /// Backward of `logProbHeadForward`. Overwrites `logits` with dlogits, then accumulates.
 ///
@@ -44,6 +82,7 @@ public func logProbHeadForward<T: KernelScalar>(
 ///   inp, dinp [M, C]; wte, dwte [V, C].
 ///   dlogits[m, v] = dlogp[m] · (1[v = target] - softmax(logits[m])[v])
 ///   dinp += dlogits · wte,   dwte += dlogitsᵀ · inp
+/// The softmax is recomputed from `lse`, `T.Lanes` values at a time.
 @inlinable
 public func logProbHeadBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>, dwte: UnsafeMutablePointer<T>,
@@ -56,8 +95,11 @@ public func logProbHeadBackward<T: KernelScalar>(
         for r in range {
             let row = logits + r * v
             let g = dlogp[r]
-            let l = lse[r]
-            for j in 0..<v { row[j] = -g * T.exp(row[j] - l) }
+            let l = T.Lanes(repeating: lse[r])
+            for (j, n) in chunks(of: T.Lanes.self, in: 0..<v) {
+                let x = T.Lanes(loadingFrom: row + j, count: n, padding: 0)
+                (-g * T.exp(x - l)).store(to: row + j, count: n)
+            }
             row[Int(targets[r])] += g
         }
     }

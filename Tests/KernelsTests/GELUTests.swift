@@ -26,4 +26,47 @@ final class GELUTests: XCTestCase {
         geluBackward(dinp: &dx, dout: dout, inp: x, count: 50)
         assertGradient("dinp", input: x, analytic: dx) { dot(forward($0), dout) }
     }
+
+    func testFloatMatchesDoubleOnRandomInputs() {
+        var r = TestRandom(21)
+        // 10,005 values (not a multiple of 16, so the last chunk is partial), up to |x| = 30.
+        let x = r.array(10_000, scale: 6).map(Float.init) + [-30, -10, 0, 10, 30]
+        let n = x.count
+        let dout = r.array(n).map(Float.init), start = r.array(n).map(Float.init)
+        var outF = [Float](repeating: 0, count: n), outD = [Double](repeating: 0, count: n)
+        geluForward(out: &outF, inp: x, count: n)
+        geluForward(out: &outD, inp: x.map(Double.init), count: n)
+        // 0.5·x·(1 + t): t is off by ~1e-7 absolute (tanh itself, and u's rounding), and the
+        // products round twice, so the error is about ε·|x| (measured 0.95 ε·|x|).
+        assertWithinBounds("gelu forward", float: outF, double: outD,
+                           bounds: x.map { 2 * float32Epsilon * abs(Double($0)) })
+        var dinpF = start, dinpD = start.map(Double.init)
+        geluBackward(dinp: &dinpF, dout: dout, inp: x, count: n)
+        geluBackward(dinp: &dinpD, dout: dout.map(Double.init), inp: x.map(Double.init), count: n)
+        // gelu' = 0.5(1 + t) + 0.5·x·(1 − t²)·k·(1 + 0.134x²): each term is off by a few ε of its
+        // size (1 − t² loses its relative accuracy as t → ±1, but not its absolute accuracy), and
+        // the accumulation rounds once more (measured 0.5 ε of that size).
+        let bounds = (0..<n).map { i -> Double in
+            let xi = Double(x[i])
+            let terms = 1 + abs(xi) * (1 + 0.134 * xi * xi)
+            return 2 * float32Epsilon * (abs(Double(dout[i])) * terms + abs(dinpD[i]))
+        }
+        assertWithinBounds("gelu backward", float: dinpF, double: dinpD, bounds: bounds)
+    }
+
+    func testResultsDoNotDependOnThreadCount() {
+        var r = TestRandom(22)
+        let n = 3 * 4096 + 5
+        let x = r.array(n, scale: 4).map(Float.init), dout = r.array(n).map(Float.init)
+        func run(threads: Int) -> [Float] {
+            KernelThreads.set(threads)
+            defer { KernelThreads.set(0) }
+            var out = [Float](repeating: 0, count: n), dx = out
+            geluForward(out: &out, inp: x, count: n)
+            geluBackward(dinp: &dx, dout: dout, inp: x, count: n)
+            return out + dx
+        }
+        // Three threads start their ranges at offsets that are not multiples of 16.
+        XCTAssertEqual(run(threads: 1), run(threads: 3))
+    }
 }
