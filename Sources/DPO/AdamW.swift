@@ -22,45 +22,65 @@ public struct AdamWSettings: Equatable, Sendable, Codable {
     }
 }
 
-/// AdamW over one flat parameter buffer with PyTorch's semantics (`foreach=False` path):
+/// AdamW over one flat parameter buffer, or a contiguous range of it, with PyTorch's semantics
+/// (`foreach=False` path):
 ///
 ///     θ ← θ·(1 − lr·λ)                  (only tensors whose `decays` is true)
 ///     m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
 ///     θ ← θ − (lr / (1 − β1ᵗ)) · m / (sqrt(v) / sqrt(1 − β2ᵗ) + ε)
 ///
-/// The moment buffers share the parameter layout, so a checkpoint stores them as two flat arrays.
+/// Each element's update depends only on that element, so optimisers over the ranges of a split
+/// (ZeRO-1: one range per rank) together make exactly the update of one over the whole buffer;
+/// weight decay follows each tensor's `decays` also where a range cuts through a tensor. The
+/// moment buffers hold the range only, in parameter order.
 public final class AdamW {
     /// Hyper-parameters (the learning rate is passed to each `step`, as a schedule sets it).
     public let settings: AdamWSettings
-    /// First moments, one per parameter.
+    /// The parameters this optimiser updates (all of them unless a range was given).
+    public let range: Range<Int>
+    /// First moments, one per parameter of `range`.
     public let m: FloatBuffer
-    /// Second moments, one per parameter.
+    /// Second moments, one per parameter of `range`.
     public let v: FloatBuffer
     /// Number of steps taken (t in the bias corrections).
     public private(set) var stepCount: Int = 0
+    private let parameterCount: Int
     private let decayRanges: [Range<Int>]
     private let plainRanges: [Range<Int>]
 
-    /// An optimiser for parameters laid out as `layout`; moments start at zero.
-    public init(layout: GPT2Layout, settings: AdamWSettings) {
+    /// An optimiser for `range` (default: all) of parameters laid out as `layout`; moments start at zero.
+    public init(layout: GPT2Layout, settings: AdamWSettings, range: Range<Int>? = nil) {
+        let range = range ?? 0..<layout.count
+        precondition(range.lowerBound >= 0 && range.upperBound <= layout.count, "AdamW: range \(range) of \(layout.count)")
         self.settings = settings
-        m = FloatBuffer(count: layout.count)
-        v = FloatBuffer(count: layout.count)
-        decayRanges = layout.tensors.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
-        plainRanges = layout.tensors.filter { !$0.decays }.map { $0.offset..<($0.offset + $0.count) }
+        self.range = range
+        parameterCount = layout.count
+        m = FloatBuffer(count: range.count)
+        v = FloatBuffer(count: range.count)
+        func ranges(decaying: Bool) -> [Range<Int>] {
+            layout.tensors.filter { $0.decays == decaying }
+                .map { ($0.offset..<($0.offset + $0.count)).clamped(to: range) }.filter { !$0.isEmpty }
+        }
+        decayRanges = ranges(decaying: true)
+        plainRanges = ranges(decaying: false)
     }
 
-    /// Restores the state saved with a checkpoint (moments and step count).
+    /// Bytes of the two moment buffers.
+    public var stateBytes: Int { (m.count + v.count) * MemoryLayout<Float>.size }
+
+    /// Restores the state saved with a checkpoint: moments of every parameter (this optimiser
+    /// keeps those of its range) and the step count.
     public func restore(m: UnsafeBufferPointer<Float>, v: UnsafeBufferPointer<Float>, stepCount: Int) {
-        precondition(m.count == self.m.count && v.count == self.v.count, "AdamW.restore: size mismatch")
-        self.m.base.update(from: m.baseAddress!, count: m.count)
-        self.v.base.update(from: v.baseAddress!, count: v.count)
+        precondition(m.count == parameterCount && v.count == parameterCount, "AdamW.restore: size mismatch")
+        self.m.base.update(from: m.baseAddress! + range.lowerBound, count: range.count)
+        self.v.base.update(from: v.baseAddress! + range.lowerBound, count: range.count)
         self.stepCount = stepCount
     }
 
-    /// Applies one update with learning rate `lr` to `parameters` from `gradients`.
+    /// Applies one update with learning rate `lr` to `range` of `parameters` from the same range
+    /// of `gradients` (both hold every parameter).
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float) {
-        precondition(parameters.count == m.count && gradients.count == m.count, "AdamW.step: size mismatch")
+        precondition(parameters.count == parameterCount && gradients.count == parameterCount, "AdamW.step: size mismatch")
         stepCount += 1
         let t = Double(stepCount)
         let biasCorrection1 = 1 - Double(settings.beta1).pow(t)
@@ -69,7 +89,7 @@ public final class AdamW {
         let decayFactor = 1 - lr * settings.weightDecay
         let update = Update(beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
                             stepSize: stepSize, biasCorrection2Sqrt: Float(biasCorrection2Sqrt),
-                            p: parameters.base, g: gradients.base, m: m.base, v: v.base)
+                            p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound)
         for range in decayRanges { update.apply(range, decayFactor: decayFactor) }
         for range in plainRanges { update.apply(range, decayFactor: 1) }
     }
@@ -79,18 +99,20 @@ public final class AdamW {
 private struct Update {
     let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt: Float
     let p, g, m, v: UnsafeMutablePointer<Float>
+    /// The parameter index of the first moment element.
+    let momentOffset: Int
 
-    /// Updates `range`, split across the kernel threads (each element is independent, so the
-    /// result does not depend on the split).
+    /// Updates `range` (parameter indices), split across the kernel threads (each element is
+    /// independent, so the result does not depend on the split).
     func apply(_ range: Range<Int>, decayFactor: Float) {
         parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
             for i in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
-                let grad = g[i]
+                let grad = g[i], k = i - momentOffset
                 if decayFactor != 1 { p[i] *= decayFactor }
-                m[i] = beta1 * m[i] + (1 - beta1) * grad
-                v[i] = beta2 * v[i] + (1 - beta2) * grad * grad
-                let denom = v[i].squareRoot() / biasCorrection2Sqrt + epsilon
-                p[i] -= stepSize * (m[i] / denom)
+                m[k] = beta1 * m[k] + (1 - beta1) * grad
+                v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
+                let denom = v[k].squareRoot() / biasCorrection2Sqrt + epsilon
+                p[i] -= stepSize * (m[k] / denom)
             }
         }
     }

@@ -20,15 +20,17 @@ public struct CheckpointStore: Sendable {
     /// What one checkpoint holds.
     public struct Contents {
         public var model: GPT2Model
-        public var optimizer: AdamW
+        /// AdamW's moments of every parameter and its step count.
+        public var moments: (m: FloatBuffer, v: FloatBuffer, stepCount: Int)
         public var reference: GPT2Model?
         public var state: TrainerState
         public var tokenizerFiles: [URL]
 
         /// The contents of a checkpoint to write.
-        public init(model: GPT2Model, optimizer: AdamW, reference: GPT2Model?, state: TrainerState, tokenizerFiles: [URL]) {
+        public init(model: GPT2Model, moments: (m: FloatBuffer, v: FloatBuffer, stepCount: Int), reference: GPT2Model?,
+                    state: TrainerState, tokenizerFiles: [URL]) {
             self.model = model
-            self.optimizer = optimizer
+            self.moments = moments
             self.reference = reference
             self.state = state
             self.tokenizerFiles = tokenizerFiles
@@ -88,9 +90,10 @@ public struct CheckpointStore: Sendable {
     static func write(_ contents: Contents, to directory: URL) throws {
         try HFCheckpoint.save(contents.model, to: directory)
         try copy(contents.tokenizerFiles, into: directory)
-        var moments = SafetensorsWriter(metadata: ["format": "dpo-ddp", "step_count": String(contents.optimizer.stepCount)])
-        try moments.add("exp_avg", shape: [contents.optimizer.m.count], floats: UnsafeBufferPointer(contents.optimizer.m.buffer))
-        try moments.add("exp_avg_sq", shape: [contents.optimizer.v.count], floats: UnsafeBufferPointer(contents.optimizer.v.buffer))
+        let (m, v, stepCount) = contents.moments
+        var moments = SafetensorsWriter(metadata: ["format": "dpo-ddp", "step_count": String(stepCount)])
+        try moments.add("exp_avg", shape: [m.count], floats: UnsafeBufferPointer(m.buffer))
+        try moments.add("exp_avg_sq", shape: [v.count], floats: UnsafeBufferPointer(v.buffer))
         try moments.write(to: directory.appendingPathComponent("optimizer.safetensors"))
         if let reference = contents.reference {
             var writer = SafetensorsWriter(metadata: ["format": "dpo-ddp"])

@@ -8,9 +8,10 @@ import PreferenceData
 ///
 /// One optimiser step: every rank runs its `accumulation` micro-batches of its slice of the global
 /// batch (policy forward, reference log-probs, loss, backward into the summed gradient, each pair's
-/// derivative scaled by 1/global batch); then gradients and statistics are all-reduced, the
-/// gradient is clipped and AdamW updates the weights identically on every rank. Rank 0 writes
-/// metrics and checkpoints.
+/// derivative scaled by 1/global batch); the gradient's reduction over ranks starts during the
+/// last micro-batch's backward pass, then statistics are all-reduced, the gradient is clipped and
+/// AdamW updates the weights identically on every rank (with ZeRO-1 each rank its shard, then
+/// all-gathered): see `DataParallelOptimizer`. Rank 0 writes metrics and checkpoints.
 public final class Trainer {
     /// The resolved configuration.
     public let config: TrainingConfig
@@ -28,7 +29,7 @@ public final class Trainer {
     let store: CheckpointStore
     let loadInitialModel: () throws -> GPT2Model
     let dpoSteps: Int
-    var optimizer: AdamW
+    let optimizer: DataParallelOptimizer
     var state: TrainerState
     var reference: (train: ReferenceLogProbs, eval: ReferenceLogProbs)?
     var referenceWeights: GPT2Model?
@@ -59,15 +60,15 @@ public final class Trainer {
             throw TrainingError("the training data has \(data.train.pairs.count) pairs, fewer than batch_size \(config.batchSize)")
         }
         dpoSteps = config.maxSteps ?? max(1, Int(config.epochs * Double(stepsPerEpoch)))
-        optimizer = AdamW(layout: policy.layout, settings: config.adamWSettings)
+        optimizer = DataParallelOptimizer(model: policy, settings: config.adamWSettings, communicator: communicator,
+                                          zero: config.zero == 1,
+                                          bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB))
         state = TrainerState(config: config, worldSize: communicator.size)
         if let resume {
             state = resume.state
             state.config = config
             state.worldSize = communicator.size
-            resume.moments.m.withUnsafeBufferPointer { m in
-                resume.moments.v.withUnsafeBufferPointer { v in optimizer.restore(m: m, v: v, stepCount: resume.moments.steps) }
-            }
+            optimizer.restore(m: resume.moments.m, v: resume.moments.v, stepCount: resume.moments.steps)
             if let weights = resume.reference {
                 let model = try GPT2Model(config: policy.config, trainable: false)
                 model.parameters.base.update(from: weights, count: weights.count)
@@ -130,7 +131,7 @@ public final class Trainer {
             windowPairs += stats[.pairs]
             state.tokensSeen += stats[.tokens]
             if state.step == config.sftSteps && config.sftSteps > 0 {
-                optimizer = AdamW(layout: policy.layout, settings: config.adamWSettings)  // DPO starts afresh
+                optimizer.resetMoments()  // DPO starts afresh
                 if communicator.rank == 0 {
                     _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "sft")
                 }
@@ -224,9 +225,13 @@ public final class Trainer {
                                               rank: communicator.rank, microStep: micro, padID: data.padID)
             let targets: Int
             do {
-                targets = try PairScoring(policy: policy, options: config.scoringOptions).run(
-                    batch, loss: sft ? sftLoss : dpoLoss, reference: sft ? .none : reference!.train, into: &stats,
-                    gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
+                let score = {
+                    try PairScoring(policy: self.policy, options: self.config.scoringOptions).run(
+                        batch, loss: sft ? self.sftLoss : self.dpoLoss, reference: sft ? .none : self.reference!.train,
+                        into: &stats, gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
+                }
+                // Only the last micro-batch's backward pass leaves final gradients to reduce.
+                targets = micro == layout.accumulationSteps - 1 ? try optimizer.reducingGradients(score) : try score()
             } catch let error as NonFiniteValue {
                 throw TrainingError("step \(state.step + 1), micro-batch \(micro + 1) (pairs \(batch.pairIndices)): \(error)")
             }
@@ -238,20 +243,17 @@ public final class Trainer {
                     + "pairs \(batch.pairIndices) length \(batch.length) completion tokens \(targets)")
             }
         }
-        let gradients = policy.gradients!
-        let communicationStart = ContinuousClock.now
-        try communicator.allReduceSum(gradients.buffer)
-        try stats.values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
-        let communication = (ContinuousClock.now - communicationStart).inSeconds
-        let norm = config.maxGradNorm > 0 ? clipGradientNorm(gradients, maxNorm: config.maxGradNorm) : gradientNorm(gradients)
-        guard norm.isFinite, stats[.loss].isFinite else {
-            throw TrainingError("step \(state.step + 1): non-finite \(norm.isFinite ? "loss" : "gradient norm") "
-                + "(loss sum \(stats[.loss]), grad norm \(norm)); lower the learning rate or check the data")
+        let step = state.step + 1
+        let end = try optimizer.finishStep(statistics: &stats, maxGradNorm: config.maxGradNorm,
+                                           learningRate: Float(learningRate)) { norm, stats in
+            guard norm.isFinite, stats[.loss].isFinite else {
+                throw TrainingError("step \(step): non-finite \(norm.isFinite ? "loss" : "gradient norm") "
+                    + "(loss sum \(stats[.loss]), grad norm \(norm)); lower the learning rate or check the data")
+            }
         }
-        optimizer.step(parameters: policy.parameters, gradients: gradients, learningRate: Float(learningRate))
-        state.optimizerSteps = optimizer.stepCount
+        state.optimizerSteps = optimizer.adamW.stepCount
         state.position += layout.globalBatchSize
-        return (stats, norm, communication)
+        return (stats, end.gradNorm, end.communicationSeconds)
     }
 
     /// `--check-gradients`: on the first micro-batch of the first step, the DPO loss's gradient
@@ -372,9 +374,9 @@ public final class Trainer {
     }
 
     func saveCheckpoint() throws {
-        if communicator.rank == 0 {
+        if let moments = try optimizer.gatherMoments(root: 0) {
             let url = try store.save(CheckpointStore.Contents(
-                model: policy, optimizer: optimizer,
+                model: policy, moments: moments,
                 reference: config.sftSteps > 0 && config.refModel == nil ? referenceWeights : nil,
                 state: state, tokenizerFiles: data.tokenizerFiles), keep: config.saveTotalLimit)
             onCheckpoint?(url)

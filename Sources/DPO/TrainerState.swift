@@ -37,9 +37,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
 
 extension TrainerState {
     /// Settings a resumed run may change: they do not alter the math of a step (how the global
-    /// batch is split, threads, logging and saving, where the data lives, the step budget).
+    /// batch is split, threads, how gradients and optimiser state are spread over ranks, logging
+    /// and saving, where the data lives, the step budget).
     public static let resumableChanges: Set<String> = [
-        "micro_batch_size", "threads", "debug", "check_gradients", "logging_steps", "eval_steps",
+        "micro_batch_size", "threads", "zero", "bucket_cap_mb", "debug", "check_gradients", "logging_steps", "eval_steps",
         "save_steps", "save_total_limit", "output_dir", "max_steps", "epochs", "data", "eval_data",
         "model", "ref_model", "tokenizer", "chat_template", "fail_at_step", "fail_rank",
     ]

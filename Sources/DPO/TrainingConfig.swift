@@ -92,6 +92,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var seed: Int = 42
     /// Threads for the memory-bound kernels per rank; default cores / ranks.
     public var threads: Int?
+    /// ZeRO stage: 0 keeps AdamW's moments of every parameter on every rank; 1 shards them (and
+    /// the update) over the ranks, all-gathering the weights after each step.
+    public var zero: Int = 0
+    /// MiB of gradient per all-reduce bucket started during the backward pass (PyTorch DDP's
+    /// `bucket_cap_mb`); 0 reduces the whole gradient in one go after the backward pass.
+    public var bucketCapMB: Double = 25
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -118,6 +124,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case sftSteps = "sft_steps", sftLearningRate = "sft_learning_rate"
         case loggingSteps = "logging_steps", evalSteps = "eval_steps", saveSteps = "save_steps"
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", seed, threads
+        case zero, bucketCapMB = "bucket_cap_mb"
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

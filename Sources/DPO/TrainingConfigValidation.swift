@@ -48,6 +48,10 @@ extension TrainingConfig {
         if evalSteps < 0 || saveSteps < 0 { try fail("eval_steps and save_steps must be >= 0") }
         if let limit = saveTotalLimit, limit < 1 { try fail("save_total_limit must be >= 1, got \(limit)") }
         if let threads, threads < 1 { try fail("threads must be >= 1, got \(threads)") }
+        if ![0, 1].contains(zero) {
+            try fail("zero must be 0 (every rank holds all optimiser state) or 1 (ZeRO-1: optimiser state sharded over ranks), got \(zero)")
+        }
+        if !(bucketCapMB >= 0) { try fail("bucket_cap_mb must be >= 0 (0: one all-reduce after the backward pass), got \(bucketCapMB)") }
         if failAtStep != nil && !debug { try fail("fail_at_step is a debugging aid: it needs --debug") }
         if !(0..<worldSize).contains(failRank) { try fail("fail_rank must be a rank in 0..<\(worldSize), got \(failRank)") }
         if precomputeRef && !lossSettings.needsReference {

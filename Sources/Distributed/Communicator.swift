@@ -1,7 +1,8 @@
 /// A group of cooperating processes ("ranks") that can combine and share buffers.
 ///
 /// Every rank of the group must make the same sequence of collective calls (`allReduceSum`,
-/// `allReduceMax`, `broadcast`, `barrier`, `finalize`) with buffers of the same length, as in MPI.
+/// `allReduceMax`, `startAllReduceSum`, `startReduceSum`, `allGather`, `gather`, `broadcast`,
+/// `barrier`, `finalize`) with buffers of the same length, as in MPI.
 /// A communicator is used from one thread only: MPI is initialized with
 /// `MPI_THREAD_FUNNELED`, so conforming types are deliberately not `Sendable`.
 public protocol Communicator: AnyObject {
@@ -28,6 +29,40 @@ public protocol Communicator: AnyObject {
 
     /// Replaces every element with its maximum over all ranks, in place.
     func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Int64>) throws
+
+    /// Starts replacing every element of `buffer` with its sum over all ranks, in place, and
+    /// returns at once. `buffer` must stay allocated and unchanged until `waitAll()` returns.
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+
+    /// Starts replacing every element of `root`'s `buffer` with its sum over all ranks, and returns
+    /// at once; the other ranks' buffers keep their values. `buffer` must stay allocated and
+    /// unchanged until `waitAll()` returns.
+    ///
+    /// - Throws: `MPIError` when `root` is not in `0..<size` or the operation cannot start.
+    func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
+
+    /// Advances the operations started since the last `waitAll()` without blocking, and returns
+    /// whether all of them have completed. An implementation without a progress thread (Open MPI)
+    /// moves non-blocking operations only inside calls like this one.
+    @discardableResult
+    func progress() throws -> Bool
+
+    /// Returns once every operation started since the last `waitAll()` has completed.
+    func waitAll() throws
+
+    /// Copies each rank's part of `buffer` into every other rank's `buffer`: rank `r` contributes
+    /// `buffer[shards[r]]`. `shards` has one range per rank, the same on every rank.
+    ///
+    /// - Throws: `MPIError` when `shards` does not fit the group or the buffer, or the transfer fails.
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws
+
+    /// Copies each rank's `shard` (`shards[rank].count` elements) into `root`'s `whole` at
+    /// `shards[rank]`. `whole` is only written on `root`; other ranks may pass an empty buffer.
+    ///
+    /// - Throws: `MPIError` when `root` is not in `0..<size`, `shards` does not fit, or the
+    ///   transfer fails.
+    func gather(_ shard: UnsafeBufferPointer<Float>, into whole: UnsafeMutableBufferPointer<Float>,
+                shards: [Range<Int>], root: Int) throws
 
     /// Copies `root`'s bytes into `buffer` on every other rank.
     ///

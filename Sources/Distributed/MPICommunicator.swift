@@ -9,7 +9,8 @@ import MPIShim
 /// initialized again in the same process after that.
 ///
 /// Buffers longer than `maxChunkCount` elements (bytes, for `broadcast`) are sent in several
-/// collective calls, because MPI counts elements with a 32-bit `int`.
+/// collective calls, because MPI counts elements with a 32-bit `int`. Non-blocking operations
+/// (`startAllReduceSum`, `startReduceSum`) are kept as MPI requests until `waitAll()`.
 public final class MPICommunicator: Communicator {
     /// The largest element count MPI accepts in one call: `Int32.max`.
     public static let defaultMaxChunkCount = Int(Int32.max)
@@ -23,7 +24,10 @@ public final class MPICommunicator: Communicator {
     /// The most elements (bytes, for `broadcast`) passed to one MPI call.
     public let maxChunkCount: Int
 
-    private let world: MPI_Comm
+    let world: MPI_Comm
+
+    /// The requests of the operations started since the last `waitAll()`.
+    var pending: [MPI_Request?] = []
 
     /// Initializes MPI and reads this process's rank and the world size.
     ///
@@ -86,8 +90,7 @@ public final class MPICommunicator: Communicator {
         try requireActive("MPI_Bcast")
         guard let base = buffer.baseAddress else { return }
         let mpiRoot = Int32(clamping: root)
-        for start in stride(from: 0, to: buffer.count, by: maxChunkCount) {
-            let count = Int32(min(maxChunkCount, buffer.count - start))
+        try forEachChunk(buffer.count) { start, count in
             try Self.check(MPI_Bcast(base + start, count, dpo_mpi_byte(), mpiRoot, world), "MPI_Bcast")
         }
     }
@@ -118,23 +121,30 @@ public final class MPICommunicator: Communicator {
     ) throws {
         try requireActive("MPI_Allreduce")
         guard let base = buffer.baseAddress else { return }
-        for start in stride(from: 0, to: buffer.count, by: maxChunkCount) {
-            let count = Int32(min(maxChunkCount, buffer.count - start))
+        try forEachChunk(buffer.count) { start, count in
             try Self.check(
                 MPI_Allreduce(dpo_mpi_in_place(), base + start, count, datatype, operation, world),
                 "MPI_Allreduce")
         }
     }
 
+    /// Calls `body` with the start and length of each chunk of at most `maxChunkCount` of
+    /// `count` elements, in order.
+    func forEachChunk(_ count: Int, _ body: (_ start: Int, _ count: Int32) throws -> Void) rethrows {
+        for start in stride(from: 0, to: count, by: maxChunkCount) {
+            try body(start, Int32(min(maxChunkCount, count - start)))
+        }
+    }
+
     /// Throws instead of letting Open MPI abort the job on a call after `MPI_Finalize`.
-    private func requireActive(_ operation: String) throws {
+    func requireActive(_ operation: String) throws {
         guard dpo_mpi_is_finalized() == 0 else {
             throw MPIError(operation: operation, code: nil, message: "MPI was finalized already")
         }
     }
 
     /// Turns an MPI return code into an `MPIError` carrying MPI's own description of it.
-    private static func check(_ code: Int32, _ operation: String) throws {
+    static func check(_ code: Int32, _ operation: String) throws {
         guard code != MPI_SUCCESS else { return }
         var text = [CChar](repeating: 0, count: 512)  // Open MPI's MPI_MAX_ERROR_STRING is 256
         dpo_mpi_error_string(code, &text, Int32(text.count))

@@ -16,6 +16,8 @@ MPI_Op dpo_mpi_max(void) { return MPI_MAX; }
 
 void *dpo_mpi_in_place(void) { return MPI_IN_PLACE; }
 
+MPI_Status *dpo_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+
 int dpo_mpi_init(void) {
     if (!dpo_mpi_is_initialized()) {
         int provided = MPI_THREAD_SINGLE;

@@ -13,9 +13,10 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time one DPO optimiser step on synthetic pairs, next to a PyTorch baseline and the sgemm ceiling.",
         discussion: """
             Our step is what `dpo-ddp train` runs for one optimiser step (policy forward and backward \
-            over [chosen; rejected] rows, reference log-probs, sigmoid DPO loss, all-reduce, clipping, \
-            AdamW) on seeded random pairs: a shared prompt of --prompt-tokens and two completions of \
-            --completion-tokens. Under mpirun every rank runs --pairs pairs. The baseline is \
+            over [chosen; rejected] rows, reference log-probs, sigmoid DPO loss, gradient reduction \
+            in buckets overlapping backward, clipping, AdamW; with --zero 1 sharded AdamW and a weight \
+            all-gather) on seeded random pairs: a shared prompt of --prompt-tokens and two completions \
+            of --completion-tokens. Under mpirun every rank runs --pairs pairs. The baseline is \
             scripts/bench_pytorch.py (TRL's step in plain PyTorch), run without mpirun only. \
             Effective GFLOP/s counts the work of a plain implementation (see docs/benchmarks.md). \
             The last line is one JSON object with every number.
@@ -25,6 +26,7 @@ struct BenchCommand: ParsableCommand {
               dpo-ddp bench --full-logits --no-shared-prompt
               dpo-ddp bench --precompute-ref --no-baseline
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
+              OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 1
             """)
 
     @Option(help: "Policy: a size name (gpt2, gpt2-medium, gpt2-mini, ...) or a checkpoint directory.")
@@ -54,6 +56,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Compute the reference log-probs once before timing (reported separately); no reference forward in the step.")
     var precomputeRef = false
 
+    @Option(help: "ZeRO stage, as `train --zero`: 0 (default) or 1 (AdamW's moments and update sharded over ranks).")
+    var zero = 0
+
+    @Option(help: "MiB of gradient per all-reduce bucket, as `train --bucket-cap-mb` (default 25; 0: one after backward).")
+    var bucketCapMb = 25.0
+
     @Option(help: "Threads per rank (default cores / ranks).")
     var threads: Int?
 
@@ -73,6 +81,8 @@ struct BenchCommand: ParsableCommand {
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard [0, 1].contains(zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+        guard bucketCapMb >= 0 else { throw ValidationError("--bucket-cap-mb must be at least 0, got \(bucketCapMb)") }
     }
 
     func run() throws {
@@ -96,6 +106,7 @@ struct BenchCommand: ParsableCommand {
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef,
+                                     zero: zero == 1, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
                                      seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
@@ -108,7 +119,8 @@ struct BenchCommand: ParsableCommand {
         let rss = Self.peakRSSBytes()
         try communicator.barrier()
         let ceiling = try Self.sum(SgemmCeiling.gflops(), communicator)
-        let perRank = try [seconds, reduce, Double(rss)].map { try Self.gather($0, communicator) }
+        let optimizerBytes = Double(bench.optimizer.adamW.stateBytes)
+        let perRank = try [seconds, reduce, Double(rss), optimizerBytes].map { try Self.gather($0, communicator) }
         let slowest = perRank[0].max()!
         let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
             + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
@@ -119,17 +131,20 @@ struct BenchCommand: ParsableCommand {
         var result = BenchResult(
             model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
             pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
-            sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
+            sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb,
+            warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
             secondsPerStep: slowest,
             pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
             effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
             sgemmCeilingGflops: ceiling, percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
             peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults, allreduceSecondsPerStep: perRank[1].max()!,
+            optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
-                                 allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]))
+                                 allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
+                                 optimizerStateBytes: Int(perRank[3][r]))
             })
         if isRoot { baseline(into: &result, config: bench.policy.config) }
         return result
@@ -145,6 +160,8 @@ struct BenchCommand: ParsableCommand {
                 + "outside the embeddings), \(ranks) rank(s) x \(KernelThreads.count) thread(s), OpenBLAS \(BLASCore.current)",
             "\(pairs) pairs per rank per step, prompt \(promptTokens) + completion \(completionTokens) tokens; "
                 + "\(warmup) warm-up + \(steps) timed steps (median); \(mode)",
+            "gradient buckets of " + (bucketCapMb > 0 ? "\(bucketCapMb) MiB overlapping backward" : "the whole gradient after backward")
+                + (zero == 1 ? "; ZeRO-1: optimiser state sharded over ranks" : "; optimiser state whole on every rank"),
             "effective work per step = 6·N·tokens (policy fwd+bwd) + 2·N·tokens (reference fwd) + 2·V·C·tokens·(3 + 1) "
                 + "(LM head at every position, policy fwd+bwd and reference fwd), tokens = 2·pairs·(prompt + completion)",
         ]

@@ -9,6 +9,7 @@ struct BenchResult: Encodable {
         var pairsPerSecond: Double
         var allreduceSecondsPerStep: Double
         var peakRssBytes: Int
+        var optimizerStateBytes: Int
     }
 
     var model: String
@@ -21,6 +22,10 @@ struct BenchResult: Encodable {
     var fullLogits: Bool
     var sharedPrompt: Bool
     var precomputeRef: Bool
+    /// ZeRO stage (0 or 1).
+    var zero: Int
+    /// MiB per gradient bucket (0: one reduction after backward).
+    var bucketCapMb: Double
     var warmupSteps: Int
     var steps: Int
     /// Rank 0's timed steps, in order (their spread shows how noisy the machine was).
@@ -44,7 +49,12 @@ struct BenchResult: Encodable {
     /// Rank 0's minor page faults per timed step: memory the step touched for the first time
     /// (0 when every buffer was sized before the timed steps and reused).
     var pageFaultsPerStep: Double
+    /// Median over timed steps of the time blocked in communication per step, slowest rank (the
+    /// reduction overlapping backward is not counted, only what it leaves to wait for).
     var allreduceSecondsPerStep: Double
+    /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
+    /// by the ranks with ZeRO-1.
+    var optimizerStateBytes: Int
     var referencePrecomputeSeconds: Double?
     var perRank: [Rank]
     var pytorch: PyTorchBaseline.Result?
@@ -67,17 +77,23 @@ struct BenchResult: Encodable {
         var lines = perRank.count > 1 ? perRank.map { r in
             String(format: "rank %d: %.3f s/step, %.3f pairs/s, all-reduce %.3f s/step, peak RSS ",
                    r.rank, r.secondsPerStep, r.pairsPerSecond, r.allreduceSecondsPerStep) + Self.bytes(r.peakRssBytes)
+                + ", optimizer state " + Self.bytes(r.optimizerStateBytes)
         } : []
-        lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS"]))
-        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : ""), Self.number(secondsPerStep),
-                               Self.number(pairsPerSecond), Self.number(tokensPerSecond, 1), Self.number(effectiveGflops, 1),
-                               Self.number(percentOfCeiling, 1), Self.bytes(peakRssBytes)]))
+        lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS", "optim/rank"]))
+        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : "") + (zero == 1 ? " ZeRO-1" : ""),
+                               Self.number(secondsPerStep), Self.number(pairsPerSecond), Self.number(tokensPerSecond, 1),
+                               Self.number(effectiveGflops, 1), Self.number(percentOfCeiling, 1), Self.bytes(peakRssBytes),
+                               Self.bytes(optimizerStateBytes)]))
         if let pytorch {
             let gflops = effectiveGflopPerStep / Double(ranks) / pytorch.secondsPerStep
             lines.append(Self.row(["PyTorch \(pytorch.torch)", Self.number(pytorch.secondsPerStep),
                                    Self.number(pytorch.pairsPerSecond), Self.number(pytorch.tokensPerSecond, 1),
                                    Self.number(gflops, 1), Self.number(100 * gflops / sgemmCeilingGflops, 1),
-                                   Self.bytes(pytorch.peakRssBytes)]))
+                                   Self.bytes(pytorch.peakRssBytes), "-"]))
+        }
+        if ranks > 1 {
+            lines.append(String(format: "blocked in communication: %.3f s/step (%.1f%% of the step)",
+                                allreduceSecondsPerStep, 100 * allreduceSecondsPerStep / secondsPerStep))
         }
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         if let ratioPairsPerSecond, let ratioPeakRss {

@@ -6,8 +6,9 @@ import PreferenceData
 
 /// One optimiser step of `dpo-ddp train` on synthetic pairs, set up to be timed: this rank's
 /// micro-batch through `PairScoring` (policy forward and backward over [chosen; rejected] rows,
-/// reference log-probs, the sigmoid DPO loss), the all-reduce of gradients and statistics,
-/// gradient clipping to norm 1 and AdamW, with the trainer's defaults (β 0.1, learning rate 1e-6).
+/// reference log-probs, the sigmoid DPO loss), then the trainer's `DataParallelOptimizer` (gradient
+/// reduction overlapping backward, statistics, clipping to norm 1, AdamW, with ZeRO-1 the weight
+/// all-gather), with the trainer's defaults (β 0.1, learning rate 1e-6).
 final class DPOStepBench {
     /// The policy being trained.
     let policy: GPT2Model
@@ -17,7 +18,8 @@ final class DPOStepBench {
     let precomputeSeconds: Double?
     private let reference: ReferenceLogProbs
     private let loss: DPOLoss
-    private let optimizer: AdamW
+    /// The end of the step, as the trainer runs it.
+    let optimizer: DataParallelOptimizer
     private let communicator: any Communicator
     private let options: ScoringOptions
 
@@ -25,8 +27,8 @@ final class DPOStepBench {
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
     /// policy, so no second model is ever allocated).
-    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, seed: Int,
-         communicator: any Communicator) throws {
+    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, zero: Bool, bucketElements: Int?,
+         seed: Int, communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
         try communicator.broadcast(policy.parameters.buffer, root: 0)
         guard shape.sequenceLength <= policy.config.nPositions else {
@@ -48,28 +50,25 @@ final class DPOStepBench {
             precomputeSeconds = nil
         }
         loss = try DPOLoss(settings: LossSettings())
-        optimizer = AdamW(layout: policy.layout, settings: AdamWSettings())
+        optimizer = DataParallelOptimizer(model: policy, settings: AdamWSettings(), communicator: communicator,
+                                          zero: zero, bucketElements: bucketElements)
         self.communicator = communicator
         self.options = options
     }
 
-    /// Runs one optimiser step; returns its wall time and the part spent in the all-reduces
-    /// (including waiting for slower ranks).
+    /// Runs one optimiser step; returns its wall time and the part spent blocked in communication
+    /// (including waiting for slower ranks; reductions running alongside backward do not count).
     func step() throws -> (seconds: Double, allReduceSeconds: Double) {
         let start = ContinuousClock.now
         let globalPairs = Double(batch.pairIndices.count * communicator.size)
         policy.zeroGradients()
         var stats = StepStatistics()
-        try PairScoring(policy: policy, options: options).run(
-            batch, loss: loss, reference: reference, into: &stats, gradientScale: 1 / globalPairs,
-            meanChosenTokens: Double(batch.length - batch.promptLengths[0]))
-        let gradients = policy.gradients!
-        let reduceStart = ContinuousClock.now
-        try communicator.allReduceSum(gradients.buffer)
-        try stats.values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
-        let reduceSeconds = (ContinuousClock.now - reduceStart).inSeconds
-        clipGradientNorm(gradients, maxNorm: 1)
-        optimizer.step(parameters: policy.parameters, gradients: gradients, learningRate: 1e-6)
-        return ((ContinuousClock.now - start).inSeconds, reduceSeconds)
+        try optimizer.reducingGradients {
+            try PairScoring(policy: policy, options: options).run(
+                batch, loss: loss, reference: reference, into: &stats, gradientScale: 1 / globalPairs,
+                meanChosenTokens: Double(batch.length - batch.promptLengths[0]))
+        }
+        let end = try optimizer.finishStep(statistics: &stats, maxGradNorm: 1, learningRate: 1e-6)
+        return ((ContinuousClock.now - start).inSeconds, end.communicationSeconds)
     }
 }

@@ -4,14 +4,16 @@ import Distributed
 /// `dpo-ddp mpi-check`: a hidden self-test of the communicator, to run under `mpirun` or `srun`.
 ///
 /// Every rank all-reduces rank-dependent buffers (sum and max of `Float`, `Double` and `Int64`,
-/// longer than the chunk size so that chunking is exercised), receives a broadcast from the last
-/// rank, checks that an invalid broadcast root is rejected with an error, and waits at a barrier.
+/// longer than the chunk size so that chunking is exercised), runs a non-blocking all-reduce and a
+/// reduce to the last rank side by side, all-gathers and gathers shards of a buffer, receives a
+/// broadcast from the last rank, checks that an invalid broadcast root is rejected with an error,
+/// and waits at a barrier.
 /// Each result is compared with its closed form; a rank that finds a mismatch aborts the job with
 /// a message saying where. Without a launcher it checks the local world of one.
 struct MPICheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpi-check",
-        abstract: "Check all-reduce, broadcast and barrier across the ranks of this launch.",
+        abstract: "Check all-reduce, reduce, gathers, broadcast and barrier across the ranks of this launch.",
         shouldDisplay: false)
 
     @Option(help: "The most elements per MPI call; the test buffers hold 3 chunks and 1 element.")
@@ -78,6 +80,35 @@ struct MPICheckCommand: ParsableCommand {
         print(prefix, "allreduce ok (sum and max of Float, Double, Int64; \(count) elements, chunks of \(chunkCount))")
 
         let root = size - 1
+        var allReduced = (0..<count).map { Float($0 % 1000 + rank + 1 + fault) }
+        var reduced = allReduced
+        try allReduced.withUnsafeMutableBufferPointer { allReduced in
+            try reduced.withUnsafeMutableBufferPointer { reduced in
+                try communicator.startAllReduceSum(allReduced)
+                try communicator.startReduceSum(reduced, root: root)
+                while try !communicator.progress() {}
+                try communicator.waitAll()
+            }
+        }
+        expect("non-blocking Float sum", allReduced) { Float(size * ($0 % 1000) + ranksSum) }
+        expect("Float sum reduced to rank \(root)", reduced) {
+            rank == root ? Float(size * ($0 % 1000) + ranksSum) : Float($0 % 1000 + rank + 1)
+        }
+        print(prefix, "non-blocking allreduce and reduce ok (\(count) elements, chunks of \(chunkCount))")
+
+        let shards = evenShards(count: count, parts: size)
+        func value(_ i: Int) -> Float { Float(i % 1000) * 2 + 1 }
+        var gathered = (0..<count).map { shards[rank].contains($0) ? value($0) + Float(fault) : -1 }
+        try gathered.withUnsafeMutableBufferPointer { try communicator.allGather($0, shards: shards) }
+        expect("all-gathered Float", gathered, value)
+        let shard = shards[rank].map { value($0) + Float(fault) }
+        var whole = [Float](repeating: -1, count: rank == root ? count : 0)
+        try shard.withUnsafeBufferPointer { shard in
+            try whole.withUnsafeMutableBufferPointer { try communicator.gather(shard, into: $0, shards: shards, root: root) }
+        }
+        expect("Float gathered on rank \(root)", whole, value)
+        print(prefix, "allgather and gather ok (shards \(shards.map(\.count)))")
+
         func pattern(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 31 &+ 7) }
         var bytes = (0..<count).map { rank == root ? pattern($0) : 0xAA }
         try bytes.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: root) }

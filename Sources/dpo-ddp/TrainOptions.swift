@@ -123,6 +123,12 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Threads per rank for the memory-bound kernels (default cores / ranks).")
     var threads: Int?
 
+    @Option(help: "ZeRO stage: 0 (default) keeps all optimiser state on every rank, 1 shards AdamW's moments and update over the ranks.")
+    var zero: Int?
+
+    @Option(help: "MiB of gradient per all-reduce bucket, started during the backward pass (default 25; 0: one all-reduce after it).")
+    var bucketCapMb: Double?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -176,6 +182,8 @@ struct TrainOptions: ParsableArguments {
         if let outputDir { config.outputDir = outputDir }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
+        if let zero { config.zero = zero }
+        if let bucketCapMb { config.bucketCapMB = bucketCapMb }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }

@@ -25,6 +25,35 @@ final class LocalCommunicatorTests: XCTestCase {
         XCTAssertEqual(ints, [.min, 0, .max])
     }
 
+    func testNonBlockingReductionsAndAllGatherLeaveBuffersUnchanged() throws {
+        let communicator = LocalCommunicator()
+        var floats: [Float] = [1.5, -2, 3]
+        try floats.withUnsafeMutableBufferPointer { buffer in
+            try communicator.startAllReduceSum(buffer)
+            try communicator.startReduceSum(buffer, root: 0)
+            XCTAssertTrue(try communicator.progress())
+            try communicator.waitAll()
+            try communicator.allGather(buffer, shards: [0..<3])
+        }
+        XCTAssertEqual(floats, [1.5, -2, 3])
+        XCTAssertThrowsError(try floats.withUnsafeMutableBufferPointer { try communicator.startReduceSum($0, root: 1) }) {
+            XCTAssertEqual("\($0)", "reduce failed: root 1 is not a rank of a world of size 1 (the only rank is 0)")
+        }
+    }
+
+    func testGatherCopiesTheShardIntoItsPlace() throws {
+        let communicator = LocalCommunicator()
+        let shard: [Float] = [7, 8]
+        var whole: [Float] = [0, 0, 0, 0]
+        try shard.withUnsafeBufferPointer { shard in
+            try whole.withUnsafeMutableBufferPointer { try communicator.gather(shard, into: $0, shards: [1..<3], root: 0) }
+        }
+        XCTAssertEqual(whole, [0, 7, 8, 0])
+        XCTAssertThrowsError(try shard.withUnsafeBufferPointer { shard in
+            try whole.withUnsafeMutableBufferPointer { try communicator.gather(shard, into: $0, shards: [3..<5], root: 0) }
+        })
+    }
+
     func testBroadcastFromRootZeroLeavesBufferUnchanged() throws {
         let communicator = LocalCommunicator()
         var values: [Double] = [3, 1, 4]

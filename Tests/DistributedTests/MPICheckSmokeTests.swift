@@ -18,14 +18,17 @@ final class MPICheckSmokeTests: XCTestCase {
 
     func testTwoRanksPassEveryCheck() throws {
         let outcome = try runUnderMPIRun(ranks: 2, ["mpi-check", "--chunk-count", "1000"])
-        let checks = ["allreduce ok", "broadcast ok (3001 bytes from root 1)",
+        let checks = ["allreduce ok", "non-blocking allreduce and reduce ok (3001 elements, chunks of 1000)",
+                      "allgather and gather ok (shards [1501, 1500])", "broadcast ok (3001 bytes from root 1)",
                       "invalid root rejected: MPI_Bcast failed: MPI_ERR_ROOT", "barrier ok"]
         assertSucceeded(outcome, printing: (0..<2).flatMap { rank in checks.map { "rank \(rank)/2: \($0)" } })
     }
 
+    /// Uneven shards of 8, 7, 7 elements in chunks of 7: two rounds of gathers, the second of one element.
     func testThreeRanksWithTinyChunksPass() throws {
         let outcome = try runUnderMPIRun(ranks: 3, ["mpi-check", "--chunk-count", "7"])
-        let checks = ["allreduce ok", "broadcast ok (22 bytes from root 2)", "barrier ok"]
+        let checks = ["allreduce ok", "non-blocking allreduce and reduce ok (22 elements, chunks of 7)",
+                      "allgather and gather ok (shards [8, 7, 7])", "broadcast ok (22 bytes from root 2)", "barrier ok"]
         assertSucceeded(outcome, printing: (0..<3).flatMap { rank in checks.map { "rank \(rank)/3: \($0)" } })
     }
 
@@ -48,6 +51,8 @@ final class MPICheckSmokeTests: XCTestCase {
             timeout: timeout)
         assertSucceeded(outcome, printing: [
             "rank 0/1: allreduce ok",
+            "rank 0/1: non-blocking allreduce and reduce ok (10 elements, chunks of 3)",
+            "rank 0/1: allgather and gather ok (shards [10])",
             "rank 0/1: broadcast ok (10 bytes from root 0)",
             "rank 0/1: invalid root rejected: broadcast failed: root 1 is not a rank",
             "rank 0/1: barrier ok",

@@ -5,17 +5,18 @@ import GPT2
 import XCTest
 
 /// A small, fast training setup in a temporary directory: a 2-layer GPT-2 (16 wide, GPT-2's
-/// vocabulary) saved as a checkpoint, and 24 deterministic preference pairs.
+/// vocabulary, 811,728 parameters with the default 64 positions) saved as a checkpoint, and 24
+/// deterministic preference pairs.
 final class TinyRun {
     let directory: URL
     let modelDirectory: URL
     let dataURL: URL
 
-    init() throws {
+    init(positions: Int = 64) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         modelDirectory = directory.appendingPathComponent("model")
-        let model = try GPT2Model(config: GPT2Config(nLayer: 2, nHead: 2, nEmbd: 16, nPositions: 64))
+        let model = try GPT2Model(config: GPT2Config(nLayer: 2, nHead: 2, nEmbd: 16, nPositions: positions))
         model.initializeRandomly(seed: 11)
         try HFCheckpoint.save(model, to: modelDirectory)
         dataURL = directory.appendingPathComponent("pairs.jsonl")

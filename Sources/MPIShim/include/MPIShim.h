@@ -1,9 +1,10 @@
 // MPIShim: C functions over the parts of Open MPI that Swift cannot import.
 //
-// Open MPI defines its predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, MPI_IN_PLACE, ...)
-// as macros that expand to addresses of global objects; Swift imports none of them. Each is
-// exposed here as a function returning the handle. The rest of MPI (MPI_Allreduce, MPI_Bcast,
-// MPI_Comm_rank, ...) is called from Swift directly through the CMPI module.
+// Open MPI defines its predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, MPI_IN_PLACE,
+// MPI_STATUSES_IGNORE, ...) as macros that expand to addresses of global objects; Swift imports
+// none of them. Each is exposed here as a function returning the handle. The rest of MPI
+// (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Allgatherv, MPI_Bcast, ...) is called from
+// Swift directly through the CMPI module.
 #ifndef DPO_MPI_SHIM_H
 #define DPO_MPI_SHIM_H
 
@@ -28,6 +29,9 @@ MPI_Op dpo_mpi_max(void);
 
 /// MPI_IN_PLACE, the send buffer that tells a reduction to use the receive buffer as input.
 void *dpo_mpi_in_place(void);
+
+/// MPI_STATUSES_IGNORE, for MPI_Testall and MPI_Waitall when the statuses are not wanted.
+MPI_Status *dpo_mpi_statuses_ignore(void);
 
 /// Initializes MPI with MPI_THREAD_FUNNELED (only the thread that called this makes MPI calls),
 /// unless it is initialized already, then sets MPI_ERRORS_RETURN on MPI_COMM_WORLD so that later

@@ -1,0 +1,76 @@
+import DPO
+import Distributed
+import GPT2
+import XCTest
+
+/// AdamW over ranges of the parameters (ZeRO-1's shards) against AdamW over all of them.
+final class ShardedAdamWTests: XCTestCase {
+    let layout = GPT2Layout(GPT2Config(nLayer: 2, nHead: 2, nEmbd: 8, nPositions: 8, vocabSize: 40))
+    let settings = AdamWSettings(weightDecay: 0.1)
+
+    /// Seeded values in [-1, 1).
+    func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        }
+    }
+
+    func buffer(_ values: [Float]) -> FloatBuffer {
+        let buffer = FloatBuffer(count: values.count)
+        values.withUnsafeBufferPointer { buffer.base.update(from: $0.baseAddress!, count: values.count) }
+        return buffer
+    }
+
+    /// Ranges cutting through a decaying tensor (wte) and a non-decaying one (h.0.ln_1.bias).
+    var cuts: [Range<Int>] {
+        let wte = layout.tensor(named: "wte.weight")!, bias = layout.tensor(named: "h.0.ln_1.bias")!
+        XCTAssertTrue(wte.decays)
+        XCTAssertFalse(bias.decays)
+        let a = wte.offset + wte.count / 2, b = bias.offset + bias.count / 2
+        return [0..<a, a..<b, b..<layout.count]
+    }
+
+    /// Three shard optimisers updating their ranges of one weight buffer, step by step with weight
+    /// decay, make bit for bit the update of one optimiser over everything, hold its moments in
+    /// pieces, and after restoring their slices of its moments continue identically.
+    func testOptimisersOverRangesEqualOneOverAllParameters() throws {
+        for ranges in [cuts, evenShards(count: layout.count, parts: 3), evenShards(count: layout.count, parts: 2)] {
+            let start = values(layout.count, seed: 1)
+            let whole = AdamW(layout: layout, settings: settings)
+            var shards = ranges.map { AdamW(layout: layout, settings: settings, range: $0) }
+            let p = buffer(start), q = buffer(start)
+            for step in 0..<4 {
+                if step == 2 {  // as a resumed run: restore each shard from the whole optimiser's moments
+                    shards = ranges.map { AdamW(layout: layout, settings: settings, range: $0) }
+                    for shard in shards {
+                        shard.restore(m: UnsafeBufferPointer(whole.m.buffer), v: UnsafeBufferPointer(whole.v.buffer),
+                                      stepCount: whole.stepCount)
+                    }
+                }
+                let g = buffer(values(layout.count, seed: 100 + UInt64(step)))
+                whole.step(parameters: p, gradients: g, learningRate: 0.05)
+                for shard in shards { shard.step(parameters: q, gradients: g, learningRate: 0.05) }
+                XCTAssertEqual(q.array, p.array, "step \(step + 1) over \(ranges)")
+            }
+            XCTAssertNotEqual(p.array, start)
+            XCTAssertEqual(shards.flatMap(\.m.array), whole.m.array)
+            XCTAssertEqual(shards.flatMap(\.v.array), whole.v.array)
+            XCTAssertEqual(shards.map(\.stateBytes).reduce(0, +), whole.stateBytes)
+            XCTAssertEqual(whole.stateBytes, 8 * layout.count)
+        }
+    }
+
+    /// A shard leaves every parameter outside its range alone.
+    func testAnOptimiserOverARangeTouchesOnlyItsRange() {
+        let range = cuts[1]
+        let start = values(layout.count, seed: 2)
+        let p = buffer(start)
+        AdamW(layout: layout, settings: settings, range: range)
+            .step(parameters: p, gradients: buffer(values(layout.count, seed: 3)), learningRate: 0.05)
+        let after = p.array
+        for i in 0..<layout.count where !range.contains(i) { XCTAssertEqual(after[i], start[i], "element \(i)") }
+        XCTAssertTrue(range.allSatisfy { after[$0] != start[$0] })
+    }
+}
