@@ -124,8 +124,8 @@ struct BenchCommand: ParsableCommand {
         var result = BenchResult(
             model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
             pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
-            precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb, warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
-            secondsPerStep: slowest,
+            precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb, warmupSteps: warmup, steps: steps,
+            stepSeconds: times.map(\.seconds), secondsPerStep: slowest,
             pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
             effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
