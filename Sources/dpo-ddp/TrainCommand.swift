@@ -52,7 +52,8 @@ struct TrainCommand: ParsableCommand {
             summary.forEach { print($0) }
             print("model \(config.model): \(trainer.parameterCount) parameters; \(communicator.size) rank(s) x "
                 + "\(trainer.accumulationSteps) micro-batch(es) of \(trainer.microBatchSize) pairs = "
-                + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)")
+                + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)"
+                + (config.zero == 1 ? "; ZeRO-1: optimiser state sharded over the ranks" : ""))
         }
         let progress = ProgressLine(totalSteps: trainer.totalSteps)
         trainer.onLog = { progress.show($0) }
