@@ -78,8 +78,10 @@ public final class AdamW {
     }
 
     /// Applies one update with learning rate `lr` to `range` of `parameters` from the same range
-    /// of `gradients` (both hold every parameter).
-    public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float) {
+    /// of `gradients` (both hold every parameter), each gradient first multiplied by
+    /// `gradientScale` (the clipping coefficient; the product is the one
+    /// `clip_grad_norm_` stores, so fusing the two passes changes no bit).
+    public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float, gradientScale: Float = 1) {
         precondition(parameters.count == parameterCount && gradients.count == parameterCount, "AdamW.step: size mismatch")
         stepCount += 1
         let t = Double(stepCount)
@@ -89,6 +91,7 @@ public final class AdamW {
         let decayFactor = 1 - lr * settings.weightDecay
         let update = Update(beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
                             stepSize: stepSize, biasCorrection2Sqrt: Float(biasCorrection2Sqrt),
+                            gradientScale: gradientScale,
                             p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound)
         for range in decayRanges { update.apply(range, decayFactor: decayFactor) }
         for range in plainRanges { update.apply(range, decayFactor: 1) }
@@ -96,8 +99,12 @@ public final class AdamW {
 }
 
 /// The element-wise AdamW update of one step, over any range of the flat buffers.
+///
+/// Eight elements at a time in SIMD lanes, then the tail one by one: every lane performs the
+/// scalar formula's IEEE operations in the scalar order (no fused multiply-add), so the result is
+/// bit-identical to an element-by-element loop.
 private struct Update {
-    let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt: Float
+    let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt, gradientScale: Float
     let p, g, m, v: UnsafeMutablePointer<Float>
     /// The parameter index of the first moment element.
     let momentOffset: Int
@@ -106,15 +113,44 @@ private struct Update {
     /// independent, so the result does not depend on the split).
     func apply(_ range: Range<Int>, decayFactor: Float) {
         parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
-            for i in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
-                let grad = g[i], k = i - momentOffset
-                if decayFactor != 1 { p[i] *= decayFactor }
-                m[k] = beta1 * m[k] + (1 - beta1) * grad
-                v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
-                let denom = v[k].squareRoot() / biasCorrection2Sqrt + epsilon
-                p[i] -= stepSize * (m[k] / denom)
+            var i = range.lowerBound + part.lowerBound
+            let end = range.lowerBound + part.upperBound
+            while i < end {
+                update(at: i, count: min(8, end - i), decayFactor: decayFactor)
+                i += 8
             }
         }
+    }
+
+    /// Updates the `count` ≤ 8 elements from parameter index `i` (unused lanes compute on zeros
+    /// and are not stored).
+    @inline(__always)
+    func update(at i: Int, count: Int, decayFactor: Float) {
+        let k = i - momentOffset
+        let grad = load(g + i, count) * gradientScale
+        var param = load(p + i, count)
+        if decayFactor != 1 { param *= decayFactor }
+        let first = beta1 * load(m + k, count) + (1 - beta1) * grad
+        let second = beta2 * load(v + k, count) + (1 - beta2) * grad * grad
+        let denom = second.squareRoot() / biasCorrection2Sqrt + epsilon
+        param -= stepSize * (first / denom)
+        store(first, m + k, count)
+        store(second, v + k, count)
+        store(param, p + i, count)
+    }
+
+    @inline(__always)
+    func load(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD8<Float> {
+        if count == 8 { return UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self) }
+        var lanes = SIMD8<Float>()
+        for l in 0..<count { lanes[l] = pointer[l] }
+        return lanes
+    }
+
+    @inline(__always)
+    func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count == 8 { return UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
+        for l in 0..<count { pointer[l] = value[l] }
     }
 }
 

@@ -14,10 +14,20 @@ public func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         let sums = sums.baseAddress!
         parallelRanges(blocks) { range in
             for b in range {
-                var sum = 0.0
-                for i in (b * block)..<min(count, (b + 1) * block) {
+                // Four Double lanes (independent dependency chains), then the tail in order.
+                var lanes = SIMD4<Double>()
+                var i = b * block
+                let end = min(count, (b + 1) * block)
+                while i + 4 <= end {
+                    let x = SIMD4<Double>(UnsafeRawPointer(g + i).loadUnaligned(as: SIMD4<Float>.self))
+                    lanes += x * x
+                    i += 4
+                }
+                var sum = lanes.sum()
+                while i < end {
                     let x = Double(g[i])
                     sum += x * x
+                    i += 1
                 }
                 sums[b] = sum
             }
@@ -31,23 +41,25 @@ public func gradientNorm(_ gradients: FloatBuffer) -> Double {
     sumOfSquares(UnsafeBufferPointer(gradients.buffer)).squareRoot()
 }
 
-/// Scales `values`, part of a gradient whose global norm is `norm`, as
-/// `torch.nn.utils.clip_grad_norm_` does: by `coef = maxNorm / (norm + 1e-6)` when it is below 1.
-public func clip(_ values: UnsafeMutableBufferPointer<Float>, norm: Double, maxNorm: Double) {
+/// The factor `torch.nn.utils.clip_grad_norm_` scales a gradient of global norm `norm` by:
+/// `maxNorm / (norm + 1e-6)` when that is below 1, else 1 (also for `maxNorm` 0: no clipping).
+public func clipCoefficient(norm: Double, maxNorm: Double) -> Float {
     let coefficient = maxNorm / (norm + 1e-6)
-    guard coefficient < 1, let g = values.baseAddress else { return }
-    let scale = Float(coefficient)
-    parallelRanges(values.count, minimumPerThread: 1 << 16) { range in
-        for i in range { g[i] *= scale }
-    }
+    return maxNorm > 0 && coefficient < 1 ? Float(coefficient) : 1
 }
 
-/// Clips gradients to a global norm as `torch.nn.utils.clip_grad_norm_` does (see `clip`).
+/// Clips gradients to a global norm as `torch.nn.utils.clip_grad_norm_` does (see
+/// `clipCoefficient`). Training fuses the scaling into AdamW instead (`AdamW.step(gradientScale:)`).
 ///
 /// - Returns: the norm before clipping (what TRL logs as `grad_norm`).
 @discardableResult
 public func clipGradientNorm(_ gradients: FloatBuffer, maxNorm: Double) -> Double {
     let norm = gradientNorm(gradients)
-    clip(gradients.buffer, norm: norm, maxNorm: maxNorm)
+    let scale = clipCoefficient(norm: norm, maxNorm: maxNorm), g = gradients.base
+    if scale < 1 {
+        parallelRanges(gradients.count, minimumPerThread: 1 << 16) { range in
+            for i in range { g[i] *= scale }
+        }
+    }
     return norm
 }

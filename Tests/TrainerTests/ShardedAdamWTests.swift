@@ -73,4 +73,28 @@ final class ShardedAdamWTests: XCTestCase {
         for i in 0..<layout.count where !range.contains(i) { XCTAssertEqual(after[i], start[i], "element \(i)") }
         XCTAssertTrue(range.allSatisfy { after[$0] != start[$0] })
     }
+
+    /// The SIMD update with the clipping factor fused in equals PyTorch's formulas applied element
+    /// by element after `clip_grad_norm_`'s scaling, bit for bit (ranges of every length mod 8).
+    func testFusedClippingEqualsElementwiseFormulaAfterScaling() {
+        let start = values(layout.count, seed: 4), grads = values(layout.count, seed: 5)
+        let scale: Float = 0.37, lr: Float = 0.05
+        let p = buffer(start)
+        let optimizer = AdamW(layout: layout, settings: settings)
+        optimizer.step(parameters: p, gradients: buffer(grads), learningRate: lr, gradientScale: scale)
+        let stepSize = Float(Double(lr) / (1 - Double(settings.beta1)))
+        let correction2 = Float((1 - Double(settings.beta2)).squareRoot())
+        for tensor in layout.tensors {
+            for i in tensor.offset..<(tensor.offset + tensor.count) {
+                let g = grads[i] * scale
+                var expected = start[i]
+                if tensor.decays { expected *= 1 - lr * settings.weightDecay }
+                let m = (1 - settings.beta1) * g, v = (1 - settings.beta2) * g * g
+                expected -= stepSize * (m / (v.squareRoot() / correction2 + settings.epsilon))
+                XCTAssertEqual(p.base[i], expected, "\(tensor.name)[\(i - tensor.offset)]")
+                XCTAssertEqual(optimizer.m.base[i], m)
+                XCTAssertEqual(optimizer.v.base[i], v)
+            }
+        }
+    }
 }
