@@ -165,31 +165,26 @@ public final class GPT2Model {
             let s = a.blocks[l]
             let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
             // res3 = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂res3 and becomes ∂/∂res2.
-            a.dfchGelu.base.update(repeating: 0, count: n * inner)
             matmulBackward(dinp: a.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
                            dout: a.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
-                           rows: n, inChannels: inner, outChannels: c)
-            a.dfch.base.update(repeating: 0, count: n * inner)
+                           rows: n, inChannels: inner, outChannels: c, overwritingInput: true)
             geluBackward(dinp: a.dfch.base, dout: a.dfchGelu.base, inp: s.fch.base, count: n * inner)
-            a.dln.base.update(repeating: 0, count: n * c)
             matmulBackward(dinp: a.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
                            dout: a.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
-                           rows: n, inChannels: c, outChannels: inner)
+                           rows: n, inChannels: c, outChannels: inner, overwritingInput: true)
             layerNormBackward(dinp: a.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
                               dout: a.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
                               mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, rows: n, channels: c)
             // res2 = input + attnProj(attention(qkv(ln1(input)))): dres becomes ∂/∂input.
-            a.datty.base.update(repeating: 0, count: n * c)
             matmulBackward(dinp: a.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
                            dout: a.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
-                           rows: n, inChannels: c, outChannels: c)
+                           rows: n, inChannels: c, outChannels: c, overwritingInput: true)
             a.dqkv.base.update(repeating: 0, count: n * 3 * c)
             attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
                               spans: a.spans, channels: c, heads: nh)
-            a.dln.base.update(repeating: 0, count: n * c)
             matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
                            dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
-                           rows: n, inChannels: c, outChannels: 3 * c)
+                           rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true)
             layerNormBackward(dinp: a.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
                               dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)

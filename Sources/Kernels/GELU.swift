@@ -15,7 +15,8 @@ public func geluForward<T: KernelScalar>(out: UnsafeMutablePointer<T>, inp: Unsa
     }
 }
 
-/// Backward of `geluForward`: `dinp += dout * gelu'(inp)` (accumulated).
+/// Backward of `geluForward`: `dinp = dout * gelu'(inp)` (written, not accumulated: its one
+/// caller has no other contribution to `dinp`, so no buffer needs zeroing first).
 ///
 /// Shapes: dinp, dout, inp [N] (element-wise).
 ///   gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t²) √(2/π) (1 + 3·0.044715 x²),  t = tanh(√(2/π)(x + 0.044715 x³))
@@ -32,7 +33,7 @@ public func geluBackward<T: KernelScalar>(
             let du = k * (1 + (3 * 0.044715) * (x * x))
             let grad = 0.5 * (1 + t) + 0.5 * x * sech2 * du
             let dy = T.Lanes(loadingFrom: dout + i, count: n, padding: 0)
-            (grad * dy).add(to: dinp + i, count: n)
+            (grad * dy).store(to: dinp + i, count: n)
         }
     }
 }

@@ -66,12 +66,10 @@ extension Float: KernelScalar {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        // Output rows split across the kernel threads, each a single-threaded sgemm.
-        parallelRanges(m, minimumPerThread: 32) { rows in
-            let aRows = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                        Int32(rows.count), Int32(n), Int32(k), alpha, aRows, Int32(lda), b, Int32(ldb),
-                        beta, c + rows.lowerBound * ldc, Int32(ldc))
+        // Blocks of C across the kernel threads, each a single-threaded sgemm (see `splitGemm`).
+        splitGemm(transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { m, n, a, b, c in
+            cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
+                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
     @inlinable
@@ -98,11 +96,9 @@ extension Double: KernelScalar {
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        parallelRanges(m, minimumPerThread: 32) { rows in
-            let aRows = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                        Int32(rows.count), Int32(n), Int32(k), alpha, aRows, Int32(lda), b, Int32(ldb),
-                        beta, c + rows.lowerBound * ldc, Int32(ldc))
+        splitGemm(transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { m, n, a, b, c in
+            cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
+                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
     @inlinable

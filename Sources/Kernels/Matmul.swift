@@ -23,7 +23,8 @@ public func matmulForward<T: KernelScalar>(
            beta: bias == nil ? 0 : 1, c: out, ldc: oc)
 }
 
-/// Backward of `matmulForward`. All three gradients are accumulated (`+=`).
+/// Backward of `matmulForward`. The parameter gradients are accumulated (`+=`); so is `dinp`
+/// unless `overwritingInput` (then `dinp = dout · weightᵀ`, sparing its caller a zeroing pass).
 ///
 /// Shapes:
 ///   dout [N, OC]  inp [N, IC]  weight [IC, OC]
@@ -34,11 +35,11 @@ public func matmulForward<T: KernelScalar>(
 public func matmulBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
     dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
-    rows n: Int, inChannels ic: Int, outChannels oc: Int
+    rows n: Int, inChannels ic: Int, outChannels oc: Int, overwritingInput: Bool = false
 ) {
     if let dinp {
         T.gemm(transA: false, transB: true, m: n, n: ic, k: oc,
-               alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: 1, c: dinp, ldc: ic)
+               alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic)
     }
     T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
            alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc)
