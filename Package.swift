@@ -6,7 +6,25 @@
 //   -> Distributed -> DPO -> dpo-ddp
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+import Foundation
+
+/// The vector instructions of the building machine, for the kernels' SIMD code (baseline x86-64
+/// has only 4-wide SSE): like `-march=native`, the binary then needs a CPU with them. Set
+/// DPO_DDP_PORTABLE=1 to build for any x86-64 (a binary to copy to older machines).
+let targetCPU: String? = {
+    #if os(Linux) && arch(x86_64)
+    guard ProcessInfo.processInfo.environment["DPO_DDP_PORTABLE"] == nil,
+          let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ")
+    else { return nil }
+    if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "skylake-avx512" }
+    if ["avx2", "fma", "bmi2"].allSatisfy(flags.contains) { return "haswell" }
+    #endif
+    return nil
+}()
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []),
+                                             .when(configuration: .release))]
 
 let package = Package(
     name: "dpo-ddp",

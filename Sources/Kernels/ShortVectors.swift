@@ -4,31 +4,31 @@
 ///
 /// Shapes: x, y [count]. The result depends only on `count` (never on alignment or threads).
 extension Float {
-    @inlinable
+    @inlinable @inline(__always)
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
         simdDot(x, y, count: n, lanes: SIMD16<Float>.self)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
         simdAxpy(a, x, y, count: n, lanes: SIMD16<Float>.self)
     }
 }
 
 extension Double {
-    @inlinable
+    @inlinable @inline(__always)
     public static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, count n: Int) -> Double {
         simdDot(x, y, count: n, lanes: SIMD8<Double>.self)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
         simdAxpy(a, x, y, count: n, lanes: SIMD8<Double>.self)
     }
 }
 
 /// Σ x[i]·y[i]: whole `V`-wide chunks lane-wise, then the tail in order.
-@inlinable
+@inlinable @inline(__always)
 func simdDot<V: SIMD>(_ x: UnsafePointer<V.Scalar>, _ y: UnsafePointer<V.Scalar>, count n: Int, lanes: V.Type)
     -> V.Scalar where V.Scalar: BinaryFloatingPoint {
     let w = V.scalarCount
@@ -49,7 +49,7 @@ func simdDot<V: SIMD>(_ x: UnsafePointer<V.Scalar>, _ y: UnsafePointer<V.Scalar>
 }
 
 /// y[i] += a·x[i]: whole `V`-wide chunks, then the tail.
-@inlinable
+@inlinable @inline(__always)
 func simdAxpy<V: SIMD>(_ a: V.Scalar, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
                        count n: Int, lanes: V.Type) where V.Scalar: BinaryFloatingPoint {
     let w = V.scalarCount
