@@ -3,7 +3,7 @@ import Kernels
 /// Saved activations of one transformer block (inputs of every op the backward pass needs).
 ///
 /// Shapes (N = B·T rows): ln1, atty, res2, ln2, res3 [N, C]; qkv [N, 3C]; fch, fchGelu [N, 4C];
-/// att [NH, K] (K = keys summed over rows, see `AttentionSpans`); ln1Mean, ln1Rstd, ln2Mean, ln2Rstd [N].
+/// att [NH, P] (P = probabilities per head, see `AttentionSpans`); ln1Mean, ln1Rstd, ln2Mean, ln2Rstd [N].
 final class BlockActivations {
     let ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, res3: FloatBuffer
 
@@ -30,13 +30,14 @@ final class BlockActivations {
 ///
 /// Shapes: encoded, lnf, scratch, dres, dln, datty [N, C]; lnfMean, lnfRstd [N];
 /// dqkv [N, 3C]; dfch, dfchGelu [N, 4C]; selected, dselected [M, C]; logits [M, V];
-/// lse, logp, logitSums, dlogp [M]; tokens, positions [N]; targetRows, targets [M].
+/// lse, logp, logitSums, dlogp [M]; tokens, positions [N]; targetRows, targets [M];
+/// datt [NH, P] (attention backward's scratch, at least NH × the largest probability block).
 final class GPT2Activations {
     let rowCapacity: Int, attentionCapacity: Int, targetCapacity: Int
     let blocks: [BlockActivations]
     let encoded, lnf, lnfMean, lnfRstd, scratch: FloatBuffer
     let selected, logits, lse, logp, logitSums: FloatBuffer
-    let dres, dln, datty, dqkv, dfch, dfchGelu, dselected, dlogp: FloatBuffer
+    let dres, dln, datty, dqkv, dfch, dfchGelu, dselected, dlogp, datt: FloatBuffer
     var tokens: [Int32] = [], positions: [Int32] = [], targetRows: [Int32] = [], targets: [Int32] = []
     var spans = AttentionSpans()
 
@@ -64,6 +65,7 @@ final class GPT2Activations {
         dfchGelu = FloatBuffer(count: n * config.nInner)
         dselected = FloatBuffer(count: m * c)
         dlogp = FloatBuffer(count: m)
+        datt = FloatBuffer(count: attention)
     }
 
     func fits(rows n: Int, attention: Int, targets m: Int) -> Bool {

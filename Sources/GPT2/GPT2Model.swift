@@ -49,7 +49,7 @@ public final class GPT2Model {
         try input.validate(for: config)
         let n = input.rows, m = input.targets.count
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
-        let a = activations(rows: n, attention: nh * input.spans.totalKeys, targets: m)
+        let a = activations(rows: n, attention: nh * input.spans.probabilitiesPerHead, targets: m)
         a.tokens = input.tokens
         a.positions = input.positions
         a.targetRows = input.targetRows
@@ -181,7 +181,7 @@ public final class GPT2Model {
                            rows: n, inChannels: c, outChannels: c, overwritingInput: true)
             a.dqkv.base.update(repeating: 0, count: n * 3 * c)
             attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
-                              spans: a.spans, channels: c, heads: nh)
+                              scratch: a.datt.base, spans: a.spans, channels: c, heads: nh)
             matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
                            dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
                            rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true)

@@ -1,55 +1,39 @@
-/// The steps of one query's attention, shared by the packed and the KV-cached attention kernels.
+/// The row operations of attention, in `T.Lanes`.
 ///
-/// Shapes: query [hs]; key j at `keys + j·keyStride`, value j at `values + j·valueStride` [hs];
-/// scores / probs [count]; out [hs].
+/// Shapes: row, probs, dp [width]; the first `valid` entries of a row are real keys.
 
-/// `scores[j] = q·k_j · scale` for `count` keys; returns the largest score (or `-∞` for none).
-@inlinable
-func scoreKeys<T: KernelScalar>(
-    into scores: UnsafeMutablePointer<T>, query q: UnsafePointer<T>, keys: UnsafePointer<T>, keyStride: Int,
-    count n: Int, headSize hs: Int, scale: T
-) -> T {
-    var maxScore = -T.infinity
-    for j in 0..<n {
-        let s = T.dot(q, keys + j * keyStride, count: hs) * scale
-        scores[j] = s
-        if s > maxScore { maxScore = s }
+/// Softmax of `row[0..<valid]` in place; `row[valid..<width]` (masked keys) set to 0.
+@inlinable @inline(__always)
+func causalSoftmaxRow<T: KernelScalar>(_ row: UnsafeMutablePointer<T>, valid: Int, width: Int) {
+    var laneMax = T.Lanes(repeating: -T.infinity)
+    for (j, n) in chunks(of: T.Lanes.self, in: 0..<valid) {
+        laneMax = T.laneMax(laneMax, T.Lanes(loadingFrom: row + j, count: n, padding: -T.infinity))
     }
-    return maxScore
-}
-
-/// Turns `count` scores whose maximum is `maxScore` into softmax probabilities, in place.
-@inlinable
-func softmaxInPlace<T: KernelScalar>(_ row: UnsafeMutablePointer<T>, count n: Int, maxScore: T) {
-    var sum: T = 0
-    for j in 0..<n {
-        let e = T.exp(row[j] - maxScore)
-        row[j] = e
-        sum += e
+    let maxScore = laneMax.max()
+    var sums = T.Lanes()
+    for (j, n) in chunks(of: T.Lanes.self, in: 0..<valid) {
+        let e = T.exp(T.Lanes(loadingFrom: row + j, count: n, padding: -T.infinity) - maxScore)
+        e.store(to: row + j, count: n)
+        sums += e
     }
-    let inv = 1 / sum
-    for j in 0..<n { row[j] *= inv }
+    let inv = 1 / sums.sum()
+    for (j, n) in chunks(of: T.Lanes.self, in: 0..<valid) {
+        (T.Lanes(loadingFrom: row + j, count: n, padding: 0) * inv).store(to: row + j, count: n)
+    }
+    (row + valid).update(repeating: 0, count: width - valid)
 }
 
-/// `out += Σ_j probs[j] · v_j` over `count` values.
-@inlinable
-func accumulateValues<T: KernelScalar>(
-    into out: UnsafeMutablePointer<T>, probs: UnsafePointer<T>, values: UnsafePointer<T>, valueStride: Int,
-    count n: Int, headSize hs: Int
-) {
-    for j in 0..<n { T.axpy(probs[j], values + j * valueStride, out, count: hs) }
-}
-
-/// One query's causal attention over `count` contiguous keys and values:
-/// `probs = softmax(q·k_j · scale)`, `out = Σ_j probs[j] · v_j` (both written).
-@inlinable
-func attendOneQuery<T: KernelScalar>(
-    out y: UnsafeMutablePointer<T>, probs row: UnsafeMutablePointer<T>, query q: UnsafePointer<T>,
-    keys: UnsafePointer<T>, keyStride: Int, values: UnsafePointer<T>, valueStride: Int,
-    count n: Int, headSize hs: Int, scale: T
-) {
-    let maxScore = scoreKeys(into: row, query: q, keys: keys, keyStride: keyStride, count: n, headSize: hs, scale: scale)
-    softmaxInPlace(row, count: n, maxScore: maxScore)
-    y.update(repeating: 0, count: hs)
-    accumulateValues(into: y, probs: row, values: values, valueStride: valueStride, count: n, headSize: hs)
+/// Softmax backward of one row in place: `dp ← probs ∘ (dp − Σ_j probs[j]·dp[j]) · scale` (masked
+/// keys have probability 0, so they get 0).
+@inlinable @inline(__always)
+func softmaxBackwardRow<T: KernelScalar>(_ dp: UnsafeMutablePointer<T>, probs: UnsafePointer<T>, width: Int, scale: T) {
+    var weighted = T.Lanes()
+    for (j, n) in chunks(of: T.Lanes.self, in: 0..<width) {
+        weighted += T.Lanes(loadingFrom: probs + j, count: n, padding: 0) * T.Lanes(loadingFrom: dp + j, count: n, padding: 0)
+    }
+    let total = weighted.sum()
+    for (j, n) in chunks(of: T.Lanes.self, in: 0..<width) {
+        let p = T.Lanes(loadingFrom: probs + j, count: n, padding: 0)
+        (p * (T.Lanes(loadingFrom: dp + j, count: n, padding: 0) - total) * scale).store(to: dp + j, count: n)
+    }
 }

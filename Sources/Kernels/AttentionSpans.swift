@@ -1,55 +1,56 @@
 /// Which keys each query row attends to in a packed batch of sequences.
 ///
-/// Rows are the concatenation of every sequence, with no padding. Query row `i` attends to the
-/// keys of rows `[prefixStart[i], prefixEnd[i])` (a shared prefix, usually empty) followed by
-/// rows `ownStart[i]...i` (its own sequence so far, causal). A plain sequence starting at row `s`
-/// has `ownStart = s` and an empty prefix; a completion that shares a prompt stored elsewhere
-/// has the prompt's rows as its prefix and starts its own span at its first row.
+/// Rows are the concatenation of every sequence, with no padding, appended one segment at a time.
+/// The queries of a segment (rows `s..<s+L`) attend to the rows of its `prefix` (a shared prompt
+/// stored earlier; usually empty) and causally to the segment itself: row `s+i` sees the prefix
+/// rows and rows `s...s+i`. A plain sequence is one segment with an empty prefix; a completion
+/// that shares a prompt stored elsewhere is a segment whose prefix is the prompt's rows.
 ///
-/// Shapes: ownStart, prefixStart, prefixEnd [N]; offsets [N + 1], where
-/// `offsets[i] = Σ_{j < i} keyCount(j)` locates row i's probabilities in the attention buffer.
+/// Attention keeps each segment's probabilities per head as a dense block `[L, Lp + L]` (prefix
+/// keys first, then the segment's own keys, zero above the diagonal), at `probabilityOffset`
+/// within the head's `probabilitiesPerHead` values.
 public struct AttentionSpans: Equatable, Sendable {
-    /// First row of each query's own (causal) span.
-    public private(set) var ownStart: [Int32] = []
-    /// Start of each query's shared-prefix span.
-    public private(set) var prefixStart: [Int32] = []
-    /// End (exclusive) of each query's shared-prefix span; equal to `prefixStart` when empty.
-    public private(set) var prefixEnd: [Int32] = []
-    /// Running key counts: row i's probabilities occupy `offsets[i]..<offsets[i + 1]`.
-    public private(set) var offsets: [Int] = [0]
+    /// One run of query rows sharing their key layout.
+    public struct Segment: Equatable, Sendable {
+        /// The segment's rows (queries, and its own keys).
+        public var rows: Range<Int>
+        /// Rows of the shared prefix its queries also see (before `rows`), or an empty range.
+        public var prefix: Range<Int>
+        /// Where its probability block starts within a head's probabilities.
+        public var probabilityOffset: Int
+        /// Keys per query row in the dense block: prefix rows + own rows.
+        public var width: Int { prefix.count + rows.count }
+    }
+
+    /// The segments in row order.
+    public private(set) var segments: [Segment] = []
+    /// Number of query rows.
+    public private(set) var rows = 0
+    /// Probability values per head: Σ over segments of L·(Lp + L).
+    public private(set) var probabilitiesPerHead = 0
 
     /// No rows.
     public init() {}
 
-    /// `count` rows of independent causal sequences of `length` rows each (the rectangular,
-    /// right-padded layout).
+    /// `count` independent causal sequences of `length` rows each (the rectangular, right-padded
+    /// layout).
     public init(sequences count: Int, length: Int) {
         for s in 0..<count { appendSequence(rows: length, prefix: (s * length)..<(s * length)) }
     }
 
-    /// Number of query rows.
-    public var rows: Int { ownStart.count }
+    /// The largest probability block, `L·(Lp + L)` (scratch size per head in the backward pass).
+    public var largestBlock: Int { segments.map { $0.rows.count * $0.width }.max() ?? 0 }
 
-    /// Σ over rows of the keys each one sees: the attention buffer holds `heads × totalKeys`.
-    public var totalKeys: Int { offsets[offsets.count - 1] }
-
-    /// The longest key list of any row.
-    public var maxKeys: Int {
-        (0..<rows).reduce(0) { max($0, offsets[$1 + 1] - offsets[$1]) }
-    }
-
-    /// Appends a sequence of `rows` rows at the end whose queries also see the rows of `prefix`
+    /// Appends a segment of `count` rows at the end whose queries also see the rows of `prefix`
     /// (which must come before it); returns the rows it occupies.
     @discardableResult
     public mutating func appendSequence(rows count: Int, prefix: Range<Int>) -> Range<Int> {
         precondition(prefix.lowerBound >= 0 && prefix.upperBound <= rows, "prefix rows must precede the sequence")
-        let start = rows
-        for i in start..<(start + count) {
-            ownStart.append(Int32(start))
-            prefixStart.append(Int32(prefix.lowerBound))
-            prefixEnd.append(Int32(prefix.upperBound))
-            offsets.append(offsets[offsets.count - 1] + prefix.count + (i - start + 1))
-        }
-        return start..<(start + count)
+        let segment = Segment(rows: rows..<(rows + count), prefix: prefix.isEmpty ? rows..<rows : prefix,
+                              probabilityOffset: probabilitiesPerHead)
+        if count > 0 { segments.append(segment) }
+        rows += count
+        probabilitiesPerHead += count * segment.width
+        return segment.rows
     }
 }

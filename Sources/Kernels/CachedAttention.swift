@@ -8,8 +8,9 @@
 ///                            start..<L, already written)
 ///   scores [NH, ≥ L]         scratch for one query's probabilities per head
 ///   out    [Q, C]            out[i, h] = Σ_{j ≤ start+i} softmax_j(q[i, h] · k[j, h] / sqrt(hs)) v[j, h]
-/// New token i sits at position start + i and sees positions 0...start+i. The arithmetic is
-/// `attentionForward`'s, in the same order, so a cached pass reproduces the full pass's rows.
+/// New token i sits at position start + i and sees positions 0...start+i. One query at a time
+/// (dot products and `y += p·v`) where `attentionForward` multiplies blocks with BLAS: the same
+/// values up to float rounding.
 /// Work is split over heads, which write disjoint columns of `out` and rows of `scores`.
 @inlinable
 public func cachedAttentionForward<T: KernelScalar>(
@@ -24,9 +25,11 @@ public func cachedAttentionForward<T: KernelScalar>(
         for h in heads {
             let row = scores + h * length
             for i in 0..<q {
-                attendOneQuery(out: out + i * c + h * hs, probs: row, query: query + i * queryStride + h * hs,
-                               keys: keys + h * hs, keyStride: c, values: values + h * hs, valueStride: c,
-                               count: start + i + 1, headSize: hs, scale: scale)
+                let count = start + i + 1, y = out + i * c + h * hs, qi = query + i * queryStride + h * hs
+                for j in 0..<count { row[j] = T.dot(qi, keys + j * c + h * hs, count: hs) * scale }
+                causalSoftmaxRow(row, valid: count, width: count)
+                y.update(repeating: 0, count: hs)
+                for j in 0..<count { T.axpy(row[j], values + j * c + h * hs, y, count: hs) }
             }
         }
     }

@@ -32,12 +32,12 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     /// The larger of `a` and `b` in every lane (`a` where `b` is NaN). A requirement rather than
     /// generic code because only a comparison of the concrete vector type becomes one instruction.
     static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes
-    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`, the rows of
-    /// `C` split across `KernelThreads` (each part a single-threaded BLAS call).
+    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]` as one
+    /// single-threaded BLAS call on the calling thread (for blocks that are already one thread's work).
     ///
     /// `transA` / `transB` say whether `A` / `B` are stored transposed; `lda`, `ldb`, `ldc` are
     /// the row strides of the matrices as stored.
-    static func gemm(
+    static func blockGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
@@ -46,6 +46,21 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     static func gemv(
         trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
         x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+}
+
+extension KernelScalar {
+    /// `blockGemm`'s product with C split into blocks across `KernelThreads` (see `splitGemm`).
+    @inlinable
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
+    ) {
+        splitGemm(transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { m, n, a, b, c in
+            blockGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c, ldc: ldc)
+        }
+    }
 }
 
 @inlinable
@@ -61,16 +76,13 @@ extension Float: KernelScalar {
     @inlinable @inline(__always) public static func tanh(_ x: Lanes) -> Lanes { vectorTanh(x) }
     @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
-    public static func gemm(
+    public static func blockGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        // Blocks of C across the kernel threads, each a single-threaded sgemm (see `splitGemm`).
-        splitGemm(transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { m, n, a, b, c in
-            cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
-                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
+        cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
     @inlinable
     public static func gemv(
@@ -91,15 +103,13 @@ extension Double: KernelScalar {
     @inlinable public static func tanh(_ x: Lanes) -> Lanes { eachLane(x, Foundation.tanh) }
     @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
-    public static func gemm(
+    public static func blockGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        splitGemm(transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { m, n, a, b, c in
-            cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
-                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
+        cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
     @inlinable
     public static func gemv(

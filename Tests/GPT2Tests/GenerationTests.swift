@@ -30,9 +30,9 @@ final class GenerationTests: XCTestCase {
 
     func argmax(_ xs: [Float]) -> Int32 { Int32(xs.indices.max { xs[$0] < xs[$1] || (xs[$0] == xs[$1] && $0 > $1) }!) }
 
-    /// Cached and full passes run the same kernels in the same order per row, except the
-    /// matmuls: a step uses BLAS gemv on 1 row, a prefill gemm on a chunk, the full pass gemm on
-    /// the whole sequence, so each dot product sums in another float32 order. That rounding, at
+    /// Cached and full passes run the same computation in different float32 orders: a step uses
+    /// BLAS gemv on 1 row, a prefill gemm on a chunk, the full pass gemm on the whole sequence, and
+    /// the full pass's attention multiplies blocks with BLAS where the cache goes query by query. That rounding, at
     /// the 1e-7 level and amplified through the layers, measures at most ~1e-6 of the largest
     /// logit here; 1e-5 bounds it and is far below any real error (a wrong position or a stale
     /// cache row changes logits at O(1)). Scaling the weights further (x8) makes the random

@@ -23,7 +23,7 @@ final class AttentionTests: XCTestCase {
 
     func forward<T: KernelScalar>(_ qkv: [T], _ spans: AttentionSpans) -> (out: [T], att: [T]) {
         var out = [T](repeating: 0, count: spans.rows * c)
-        var att = [T](repeating: 0, count: nh * spans.totalKeys)
+        var att = [T](repeating: 0, count: nh * spans.probabilitiesPerHead)
         attentionForward(out: &out, att: &att, qkv: qkv, spans: spans, channels: c, heads: nh)
         return (out, att)
     }
@@ -45,11 +45,31 @@ final class AttentionTests: XCTestCase {
         return out
     }
 
-    func testSpansCountKeys() {
+    func testSpansLayOutSegmentsAndProbabilityBlocks() {
         XCTAssertEqual(shared.rows, 10)
-        XCTAssertEqual(shared.totalKeys, sharedKeys.map(\.count).reduce(0, +))
-        XCTAssertEqual(shared.maxKeys, 5)
-        XCTAssertEqual(rectangular.totalKeys, 2 * (1 + 2 + 3 + 4 + 5))
+        XCTAssertEqual(shared.segments.map(\.rows), [0..<4, 4..<7, 7..<10])
+        XCTAssertEqual(shared.segments.map(\.width), [4, 5, 3])
+        XCTAssertEqual(shared.segments.map(\.probabilityOffset), [0, 16, 31])
+        XCTAssertEqual(shared.probabilitiesPerHead, 16 + 15 + 9)
+        XCTAssertEqual(shared.largestBlock, 16)
+        XCTAssertEqual(rectangular.probabilitiesPerHead, 2 * 25)
+    }
+
+    /// Each probability row sums to 1 over the keys the row sees and is 0 on the others.
+    func testProbabilitiesCoverExactlyTheVisibleKeys() {
+        var r = TestRandom(12)
+        let att = forward(r.array(10 * 3 * c), shared).att
+        for h in 0..<nh {
+            for g in shared.segments {
+                for i in 0..<g.rows.count {
+                    let row = Array(att[(h * shared.probabilitiesPerHead + g.probabilityOffset + i * g.width)...].prefix(g.width))
+                    let visible = g.prefix.count + i + 1
+                    XCTAssertEqual(row.prefix(visible).reduce(0, +), 1, accuracy: 1e-12)
+                    XCTAssertTrue(row.prefix(visible).allSatisfy { $0 > 0 })
+                    XCTAssertEqual(Array(row[visible...]), [Double](repeating: 0, count: g.width - visible))
+                }
+            }
+        }
     }
 
     func testForwardMatchesNaiveSoftmaxAttention() {
@@ -91,7 +111,8 @@ final class AttentionTests: XCTestCase {
             let qkv = r.array(spans.rows * 3 * c), dout = r.array(spans.rows * c)
             let att = forward(qkv, spans).att
             var dqkv = [Double](repeating: 0, count: qkv.count)
-            attentionBackward(dqkv: &dqkv, dout: dout, att: att, qkv: qkv, spans: spans, channels: c, heads: nh)
+            var scratch = [Double](repeating: .nan, count: nh * spans.largestBlock)
+            attentionBackward(dqkv: &dqkv, dout: dout, att: att, qkv: qkv, scratch: &scratch, spans: spans, channels: c, heads: nh)
             assertGradient("dqkv", input: qkv, analytic: dqkv) { dot(forward($0, spans).out, dout) }
         }
     }
