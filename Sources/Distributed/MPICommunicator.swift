@@ -29,6 +29,12 @@ public final class MPICommunicator: Communicator {
     /// The requests of the operations started since the last `waitAll()`.
     var pending: [MPI_Request?] = []
 
+    /// Open MPI's non-blocking collectives allocate a temporary copy of each bucket they reduce
+    /// (tens of MB) and free it afterwards. glibc returns such blocks to the kernel (mmap/munmap),
+    /// so every step faulted ~150 MB of fresh zeroed pages back in (38,000 page faults per step at
+    /// np=2, 0.05 s). Served from the heap and never trimmed, the same memory is reused: 0 faults.
+    static func keepFreedMemoryMapped() { dpo_keep_freed_memory_mapped() }
+
     /// Initializes MPI and reads this process's rank and the world size.
     ///
     /// - Parameter maxChunkCount: the most elements per MPI call, in `1...Int32.max`; tests pass
@@ -42,6 +48,7 @@ public final class MPICommunicator: Communicator {
                            message: "MPI was finalized in this process and cannot be initialized again")
         }
         try Self.check(dpo_mpi_init(), "MPI_Init_thread")
+        Self.keepFreedMemoryMapped()
         let world: MPI_Comm = dpo_mpi_comm_world()
         var rank: Int32 = 0
         var size: Int32 = 0

@@ -3,6 +3,16 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void dpo_keep_freed_memory_mapped(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest threshold: a 25 MiB bucket and headers
+    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
+#endif
+}
 
 MPI_Comm dpo_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 

@@ -33,6 +33,11 @@ void *dpo_mpi_in_place(void);
 /// MPI_STATUSES_IGNORE, for MPI_Testall and MPI_Waitall when the statuses are not wanted.
 MPI_Status *dpo_mpi_statuses_ignore(void);
 
+/// Makes glibc serve blocks of up to 32 MiB from the heap and never return freed heap memory to
+/// the kernel, so the temporary buffers of non-blocking collectives are reused instead of being
+/// unmapped and faulted in again every step. A no-op without glibc.
+void dpo_keep_freed_memory_mapped(void);
+
 /// Initializes MPI with MPI_THREAD_FUNNELED (only the thread that called this makes MPI calls),
 /// unless it is initialized already, then sets MPI_ERRORS_RETURN on MPI_COMM_WORLD so that later
 /// errors come back as codes instead of aborting the job. Returns an MPI error code.
