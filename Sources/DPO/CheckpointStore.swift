@@ -120,7 +120,7 @@ public struct CheckpointStore: Sendable {
         }
         let state: TrainerState
         do {
-            state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
+            state = try TrainerState.decode(Data(contentsOf: stateURL))
         } catch {
             throw TrainingError("\(stateURL.path): unreadable trainer state: \(error)")
         }

@@ -62,3 +62,17 @@ extension TrainerState {
         }
     }
 }
+
+extension TrainerState {
+    /// Reads `trainer_state.json`. Settings added to `TrainingConfig` after the checkpoint was
+    /// written take their defaults (an older build's checkpoint resumes); unknown or mistyped
+    /// values are still refused by the decoder.
+    static func decode(_ data: Data) throws -> TrainerState {
+        guard var stored = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let config = stored["config"] as? [String: Any],
+              let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any]
+        else { return try JSONDecoder().decode(TrainerState.self, from: data) }
+        stored["config"] = defaults.merging(config) { _, saved in saved }
+        return try JSONDecoder().decode(TrainerState.self, from: JSONSerialization.data(withJSONObject: stored))
+    }
+}

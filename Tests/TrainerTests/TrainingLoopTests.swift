@@ -96,6 +96,28 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertNoThrow(try CheckpointStore.load(try XCTUnwrap(store.latest())))
     }
 
+    /// A checkpoint from a build that predates a setting (here `zero`, `bucket_cap_mb` and
+    /// `shared_prompt`) resumes with that setting's default and continues like the original.
+    func testCheckpointWithoutNewerSettingsResumes() throws {
+        let run = try TinyRun()
+        try run.train(run.config(output: "old") { $0.maxSteps = 2; $0.saveSteps = 1 })
+        let checkpoint = run.directory.appendingPathComponent("old/checkpoint-1")
+        let url = checkpoint.appendingPathComponent("trainer_state.json")
+        var state = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var config = try XCTUnwrap(state["config"] as? [String: Any])
+        for key in ["zero", "bucket_cap_mb", "shared_prompt"] { XCTAssertNotNil(config.removeValue(forKey: key), key) }
+        state["config"] = config
+        try JSONSerialization.data(withJSONObject: state).write(to: url)
+        let loaded = try CheckpointStore.load(checkpoint).state
+        XCTAssertEqual(loaded.config.zero, TrainingConfig().zero)
+        XCTAssertEqual(loaded.config.sharedPrompt, true)
+        XCTAssertEqual(loaded.step, 1)
+        config["learning_rate"] = "fast"
+        state["config"] = config
+        try JSONSerialization.data(withJSONObject: state).write(to: url)
+        XCTAssertThrowsError(try CheckpointStore.load(checkpoint), "a mistyped value is still refused")
+    }
+
     func testIncompleteCheckpointIsRefusedWithTheReason() throws {
         let run = try TinyRun()
         try run.train(run.config(output: "c") { $0.maxSteps = 1 })
