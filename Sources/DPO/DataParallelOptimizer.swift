@@ -42,6 +42,7 @@ public final class DataParallelOptimizer {
 
     /// Runs `body`, the last micro-batch of an optimiser step (one backward pass), reducing the
     /// gradient as the backward pass finishes it. Earlier micro-batches run outside this.
+    @discardableResult
     public func reducingGradients<T>(_ body: () throws -> T) rethrows -> T {
         try reducer.overlapping(model, body)
     }
