@@ -100,9 +100,9 @@ public final class AdamW {
 
 /// The element-wise AdamW update of one step, over any range of the flat buffers.
 ///
-/// Eight elements at a time in SIMD lanes, then the tail one by one: every lane performs the
-/// scalar formula's IEEE operations in the scalar order (no fused multiply-add), so the result is
-/// bit-identical to an element-by-element loop.
+/// In SIMD lanes (unused lanes of the last chunk compute on zeros and are not stored): every lane
+/// performs the scalar formula's IEEE operations in the scalar order (no fused multiply-add), so
+/// the result is bit-identical to an element-by-element loop.
 private struct Update {
     let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt, gradientScale: Float
     let p, g, m, v: UnsafeMutablePointer<Float>
@@ -110,47 +110,24 @@ private struct Update {
     let momentOffset: Int
 
     /// Updates `range` (parameter indices), split across the kernel threads (each element is
-    /// independent, so the result does not depend on the split).
+    /// independent, so the result does not depend on the split), eight elements at a time.
     func apply(_ range: Range<Int>, decayFactor: Float) {
         parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
-            var i = range.lowerBound + part.lowerBound
-            let end = range.lowerBound + part.upperBound
-            while i < end {
-                update(at: i, count: min(8, end - i), decayFactor: decayFactor)
-                i += 8
+            let elements = (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound)
+            for (i, n) in chunks(of: SIMD8<Float>.self, in: elements) {
+                let k = i - momentOffset
+                let grad = SIMD8(loadingFrom: g + i, count: n, padding: 0) * gradientScale
+                var param = SIMD8(loadingFrom: p + i, count: n, padding: 0)
+                if decayFactor != 1 { param *= decayFactor }
+                let first = beta1 * SIMD8(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
+                let second = beta2 * SIMD8(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
+                let denom = second.squareRoot() / biasCorrection2Sqrt + epsilon
+                param -= stepSize * (first / denom)
+                first.store(to: m + k, count: n)
+                second.store(to: v + k, count: n)
+                param.store(to: p + i, count: n)
             }
         }
-    }
-
-    /// Updates the `count` ≤ 8 elements from parameter index `i` (unused lanes compute on zeros
-    /// and are not stored).
-    @inline(__always)
-    func update(at i: Int, count: Int, decayFactor: Float) {
-        let k = i - momentOffset
-        let grad = load(g + i, count) * gradientScale
-        var param = load(p + i, count)
-        if decayFactor != 1 { param *= decayFactor }
-        let first = beta1 * load(m + k, count) + (1 - beta1) * grad
-        let second = beta2 * load(v + k, count) + (1 - beta2) * grad * grad
-        let denom = second.squareRoot() / biasCorrection2Sqrt + epsilon
-        param -= stepSize * (first / denom)
-        store(first, m + k, count)
-        store(second, v + k, count)
-        store(param, p + i, count)
-    }
-
-    @inline(__always)
-    func load(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD8<Float> {
-        if count == 8 { return UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self) }
-        var lanes = SIMD8<Float>()
-        for l in 0..<count { lanes[l] = pointer[l] }
-        return lanes
-    }
-
-    @inline(__always)
-    func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
-        if count == 8 { return UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
-        for l in 0..<count { pointer[l] = value[l] }
     }
 }
 

@@ -14,22 +14,13 @@ public func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         let sums = sums.baseAddress!
         parallelRanges(blocks) { range in
             for b in range {
-                // Four Double lanes (independent dependency chains), then the tail in order.
+                // Four Double lanes: independent dependency chains.
                 var lanes = SIMD4<Double>()
-                var i = b * block
-                let end = min(count, (b + 1) * block)
-                while i + 4 <= end {
-                    let x = SIMD4<Double>(UnsafeRawPointer(g + i).loadUnaligned(as: SIMD4<Float>.self))
+                for (i, n) in chunks(of: SIMD4<Float>.self, in: (b * block)..<min(count, (b + 1) * block)) {
+                    let x = SIMD4<Double>(SIMD4<Float>(loadingFrom: g + i, count: n, padding: 0))
                     lanes += x * x
-                    i += 4
                 }
-                var sum = lanes.sum()
-                while i < end {
-                    let x = Double(g[i])
-                    sum += x * x
-                    i += 1
-                }
-                sums[b] = sum
+                sums[b] = lanes.sum()
             }
         }
     }

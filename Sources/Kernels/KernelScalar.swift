@@ -21,10 +21,6 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     static func tanh(_ x: Self) -> Self
     /// Square root.
     static func sqrt(_ x: Self) -> Self
-    /// Σ_i x[i] · y[i] over `count` contiguous elements, in SIMD lanes (see `ShortVectors.swift`).
-    static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count: Int) -> Self
-    /// `y[i] += a · x[i]` over `count` contiguous elements, in SIMD lanes.
-    static func axpy(_ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int)
     /// e^x in every lane.
     static func exp(_ x: Lanes) -> Lanes
     /// Hyperbolic tangent in every lane.

@@ -8,15 +8,14 @@
 /// Every lane is computed independently of its neighbours, so where a chunk starts (which depends
 /// on how rows are split across threads) never changes a value.
 @inlinable @inline(__always)
-func chunks<L: SIMD>(of _: L.Type, in range: Range<Int>) -> Chunks<L> {
+public func chunks<L: SIMD>(of _: L.Type, in range: Range<Int>) -> Chunks<L> {
     Chunks(position: range.lowerBound, end: range.upperBound)
 }
 
 /// The (start, count) pairs of `chunks(of:in:)`. A sequence rather than a function taking a
 /// closure: the optimiser left such closures outlined, called once per chunk with their
 /// accumulators in memory, which made layernorm's backward slower than scalar code.
-@usableFromInline
-struct Chunks<L: SIMD>: Sequence, IteratorProtocol {
+public struct Chunks<L: SIMD>: Sequence, IteratorProtocol {
     @usableFromInline var position: Int
     @usableFromInline let end: Int
 
@@ -27,7 +26,7 @@ struct Chunks<L: SIMD>: Sequence, IteratorProtocol {
     }
 
     @inlinable @inline(__always)
-    mutating func next() -> (start: Int, count: Int)? {
+    public mutating func next() -> (start: Int, count: Int)? {
         guard position < end else { return nil }
         let start = position
         position += L.scalarCount
@@ -38,7 +37,7 @@ struct Chunks<L: SIMD>: Sequence, IteratorProtocol {
 extension SIMD {
     /// Loads `count` values from `p` (any alignment); lanes from `count` on hold `padding`.
     @inlinable @inline(__always)
-    init(loadingFrom p: UnsafePointer<Scalar>, count: Int, padding: Scalar) {
+    public init(loadingFrom p: UnsafePointer<Scalar>, count: Int, padding: Scalar) {
         if count == Self.scalarCount {
             self = UnsafeRawPointer(p).loadUnaligned(as: Self.self)
         } else {
@@ -49,7 +48,7 @@ extension SIMD {
 
     /// Stores the first `count` lanes to `p` (any alignment).
     @inlinable @inline(__always)
-    func store(to p: UnsafeMutablePointer<Scalar>, count: Int) {
+    public func store(to p: UnsafeMutablePointer<Scalar>, count: Int) {
         if count == Self.scalarCount {
             UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
         } else {
@@ -61,7 +60,7 @@ extension SIMD {
 extension SIMD where Scalar: FloatingPoint {
     /// `p[0..<count] += ` the first `count` lanes.
     @inlinable @inline(__always)
-    func add(to p: UnsafeMutablePointer<Scalar>, count: Int) {
+    public func add(to p: UnsafeMutablePointer<Scalar>, count: Int) {
         (Self(loadingFrom: p, count: count, padding: 0) + self).store(to: p, count: count)
     }
 }
