@@ -71,8 +71,14 @@ public func attentionBackward<T: KernelScalar>(
                 let q = qkv + s * c3 + h * hs, dq = dqkv + s * c3 + h * hs
                 // Key (K) and value (V = K + C) columns of the prefix rows and the own rows.
                 let prefixRow = g.prefix.lowerBound * c3 + c + h * hs, ownRow = s * c3 + c + h * hs
+                /// Runs `body(first column, key row offset, columns)` for the prefix keys (if any),
+                /// then the own keys.
+                func keyBlocks(_ body: (_ column: Int, _ keys: Int, _ count: Int) -> Void) {
+                    if lp > 0 { body(0, prefixRow, lp) }
+                    body(lp, ownRow, l)
+                }
                 // dP = dO·Vᵀ and dV += Pᵀ·dO, prefix then own columns.
-                for (column, keys, count) in [(0, prefixRow, lp), (lp, ownRow, l)] where count > 0 {
+                keyBlocks { column, keys, count in
                     T.blockGemm(transA: false, transB: true, m: l, n: count, k: hs, alpha: 1, a: dy, lda: c,
                                 b: qkv + keys + c, ldb: c3, beta: 0, c: dp + column, ldc: w)
                     T.blockGemm(transA: true, transB: false, m: count, n: hs, k: l, alpha: 1, a: probs + column, lda: w,
@@ -80,7 +86,7 @@ public func attentionBackward<T: KernelScalar>(
                 }
                 for i in 0..<l { softmaxBackwardRow(dp + i * w, probs: probs + i * w, width: w, scale: scale) }
                 // dQ += dS·K and dK += dSᵀ·Q, prefix then own columns.
-                for (column, keys, count) in [(0, prefixRow, lp), (lp, ownRow, l)] where count > 0 {
+                keyBlocks { column, keys, count in
                     T.blockGemm(transA: false, transB: false, m: l, n: hs, k: count, alpha: 1, a: dp + column, lda: w,
                                 b: qkv + keys, ldb: c3, beta: 1, c: dq, ldc: c3)
                     T.blockGemm(transA: true, transB: false, m: count, n: hs, k: l, alpha: 1, a: dp + column, lda: w,
