@@ -2,7 +2,7 @@
 // dpo-ddp: Direct Preference Optimization for GPT-2, data parallel over MPI, on CPUs with BLAS.
 //
 // Targets are layered lowest first; each imports only targets below it (see docs/architecture.md):
-//   CMPI, CBLAS -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
+//   CMPI, CBLAS, CLaneMath -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
 //   -> Distributed -> DPO -> dpo-ddp
 import PackageDescription
 
@@ -41,8 +41,10 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // Header only: a vector square root (see its shim.h).
+        .systemLibrary(name: "CLaneMath"),
         .target(name: "MPIShim", dependencies: ["CMPI"]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CLaneMath"], swiftSettings: optimize),
         .target(name: "Safetensors"),
         .target(name: "GPT2", dependencies: ["Kernels", "Safetensors"], swiftSettings: optimize),
         .target(name: "Tokenizer", resources: [.copy("Resources/gpt2")], swiftSettings: optimize),

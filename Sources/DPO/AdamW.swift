@@ -121,7 +121,7 @@ private struct Update {
                 if decayFactor != 1 { param *= decayFactor }
                 let first = beta1 * SIMD8(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
                 let second = beta2 * SIMD8(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
-                let denom = second.squareRoot() / biasCorrection2Sqrt + epsilon
+                let denom = vectorSquareRoot(second) / biasCorrection2Sqrt + epsilon
                 param -= stepSize * (first / denom)
                 first.store(to: m + k, count: n)
                 second.store(to: v + k, count: n)

@@ -1,3 +1,5 @@
+import CLaneMath
+
 /// e^x and tanh on 16 Float lanes at once, for the memory-bound kernels (GELU, the log-prob head's
 /// softmax). Plain `SIMD16<Float>` arithmetic that LLVM turns into vector instructions: no libm
 /// call, no branch, no fused multiply-add (the package builds for baseline x86-64, where a fused
@@ -64,3 +66,9 @@ public func vectorTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let magnitude = large.replacing(with: small, where: a .< V(repeating: 0.625))
     return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<UInt32>.self) | (bits & signBit), to: V.self)
 }
+
+/// The square root of every lane as one vector instruction, correctly rounded as the scalar
+/// `squareRoot()` is (the standard library's `SIMD8<Float>.squareRoot()` takes one scalar root
+/// and a libm fallback per lane: AdamW spent most of its time there).
+@inlinable @inline(__always)
+public func vectorSquareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> { dpo_lane_sqrt8(x) }

@@ -3,7 +3,7 @@ import Kernels
 import XCTest
 
 /// `vectorExp` and `vectorTanh` against Foundation's Double `exp` and `tanh` (correct to ~1e-16,
-/// so the Double value stands for the exact one).
+/// so the Double value stands for the exact one); `vectorSquareRoot` against the scalar root.
 ///
 /// Error in ulps: |float − exact| / ulp(exact rounded to Float). A correctly rounded result is
 /// within 0.5 ulp, a faithful one (one of the two floats around the exact value) within 1 ulp.
@@ -99,5 +99,29 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(y[6], -1e-30)
         XCTAssertEqual(y[7], 1)
         XCTAssertEqual(y[8], -1)
+    }
+
+    /// Both are correctly rounded, so they agree bit for bit: on 2²⁴ evenly spaced bit patterns of
+    /// the non-negative floats (zero, subnormals, normals, infinity, NaNs) and on negative values,
+    /// whose root is NaN in both.
+    func testSquareRootEqualsScalarRootBitForBit() {
+        let patterns = stride(from: UInt32(0), through: 0x7FFF_FFFF, by: 128).map(Float.init(bitPattern:))
+        let negatives: [Float] = [-0.0, -1e-45, -1, -2.5e30, -.infinity]
+        for start in stride(from: 0, to: patterns.count + negatives.count, by: 8) {
+            var x = SIMD8<Float>()
+            for lane in 0..<8 {
+                let i = start + lane
+                x[lane] = i < patterns.count ? patterns[i] : negatives[min(i - patterns.count, negatives.count - 1)]
+            }
+            let y = vectorSquareRoot(x)
+            for lane in 0..<8 {
+                let expected = x[lane].squareRoot()
+                if expected.isNaN {
+                    XCTAssertTrue(y[lane].isNaN, "sqrt(\(x[lane]))")
+                } else {
+                    XCTAssertEqual(y[lane].bitPattern, expected.bitPattern, "sqrt(\(x[lane]))")
+                }
+            }
+        }
     }
 }
