@@ -14,13 +14,16 @@ public func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         let sums = sums.baseAddress!
         parallelRanges(blocks) { range in
             for b in range {
-                // Four Double lanes: independent dependency chains.
-                var lanes = SIMD4<Double>()
-                for (i, n) in chunks(of: SIMD4<Float>.self, in: (b * block)..<min(count, (b + 1) * block)) {
-                    let x = SIMD4<Double>(SIMD4<Float>(loadingFrom: g + i, count: n, padding: 0))
-                    lanes += x * x
+                // Two eight-lane Double sums: sixteen independent dependency chains, enough to
+                // keep up with memory (four lanes left the sum latency-bound at half the bandwidth).
+                var low = SIMD8<Double>(), high = SIMD8<Double>()
+                for (i, n) in chunks(of: SIMD16<Float>.self, in: (b * block)..<min(count, (b + 1) * block)) {
+                    let x = SIMD16<Float>(loadingFrom: g + i, count: n, padding: 0)
+                    let xLow = SIMD8<Double>(x.lowHalf), xHigh = SIMD8<Double>(x.highHalf)
+                    low += xLow * xLow
+                    high += xHigh * xHigh
                 }
-                sums[b] = lanes.sum()
+                sums[b] = (low + high).sum()
             }
         }
     }
