@@ -70,7 +70,7 @@ extension Float: KernelScalar {
     public typealias Lanes = SIMD16<Float>
     @inlinable @inline(__always) public static func exp(_ x: Lanes) -> Lanes { vectorExp(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Lanes) -> Lanes { vectorTanh(x) }
-    @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
+    @inlinable @inline(__always) public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
     public static func blockGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -97,7 +97,7 @@ extension Double: KernelScalar {
     public typealias Lanes = SIMD4<Double>
     @inlinable public static func exp(_ x: Lanes) -> Lanes { eachLane(x, Foundation.exp) }
     @inlinable public static func tanh(_ x: Lanes) -> Lanes { eachLane(x, Foundation.tanh) }
-    @inlinable public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
+    @inlinable @inline(__always) public static func laneMax(_ a: Lanes, _ b: Lanes) -> Lanes { a.replacing(with: b, where: b .> a) }
     @inlinable
     public static func blockGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
