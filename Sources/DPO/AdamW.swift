@@ -80,8 +80,11 @@ public final class AdamW {
     /// Applies one update with learning rate `lr` to `range` of `parameters` from the same range
     /// of `gradients` (both hold every parameter), each gradient first multiplied by
     /// `gradientScale` (the clipping coefficient; the product is the one
-    /// `clip_grad_norm_` stores, so fusing the two passes changes no bit).
-    public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float, gradientScale: Float = 1) {
+    /// `clip_grad_norm_` stores, so fusing the two passes changes no bit). With
+    /// `clearingGradients`, each gradient of `range` is set to zero once read (the next step's
+    /// zeroing, free here: the pass is bound by its divisions, not by the extra stores).
+    public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float, gradientScale: Float = 1,
+                     clearingGradients: Bool = false) {
         precondition(parameters.count == parameterCount && gradients.count == parameterCount, "AdamW.step: size mismatch")
         stepCount += 1
         let t = Double(stepCount)
@@ -91,7 +94,7 @@ public final class AdamW {
         let decayFactor = 1 - lr * settings.weightDecay
         let update = Update(beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
                             stepSize: stepSize, biasCorrection2Sqrt: Float(biasCorrection2Sqrt),
-                            gradientScale: gradientScale,
+                            gradientScale: gradientScale, clearsGradients: clearingGradients,
                             p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound)
         for range in decayRanges { update.apply(range, decayFactor: decayFactor) }
         for range in plainRanges { update.apply(range, decayFactor: 1) }
@@ -105,22 +108,25 @@ public final class AdamW {
 /// the result is bit-identical to an element-by-element loop.
 private struct Update {
     let beta1, beta2, epsilon, stepSize, biasCorrection2Sqrt, gradientScale: Float
+    /// Whether each gradient is set to zero after it is read.
+    let clearsGradients: Bool
     let p, g, m, v: UnsafeMutablePointer<Float>
     /// The parameter index of the first moment element.
     let momentOffset: Int
 
     /// Updates `range` (parameter indices), split across the kernel threads (each element is
-    /// independent, so the result does not depend on the split), eight elements at a time.
+    /// independent, so the result does not depend on the split), sixteen elements at a time.
     func apply(_ range: Range<Int>, decayFactor: Float) {
         parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
             let elements = (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound)
-            for (i, n) in chunks(of: SIMD8<Float>.self, in: elements) {
+            for (i, n) in chunks(of: SIMD16<Float>.self, in: elements) {
                 let k = i - momentOffset
-                let grad = SIMD8(loadingFrom: g + i, count: n, padding: 0) * gradientScale
-                var param = SIMD8(loadingFrom: p + i, count: n, padding: 0)
+                let grad = SIMD16(loadingFrom: g + i, count: n, padding: 0) * gradientScale
+                if clearsGradients { SIMD16<Float>().store(to: g + i, count: n) }
+                var param = SIMD16(loadingFrom: p + i, count: n, padding: 0)
                 if decayFactor != 1 { param *= decayFactor }
-                let first = beta1 * SIMD8(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
-                let second = beta2 * SIMD8(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
+                let first = beta1 * SIMD16(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
+                let second = beta2 * SIMD16(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
                 let denom = vectorSquareRoot(second) / biasCorrection2Sqrt + epsilon
                 param -= stepSize * (first / denom)
                 first.store(to: m + k, count: n)

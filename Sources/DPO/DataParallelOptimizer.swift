@@ -4,7 +4,8 @@ import GPT2
 /// The end of every optimiser step on every rank, shared by `Trainer` and `dpo-ddp bench`: the
 /// gradient's sum over ranks (a `GradientReducer`, overlapping the last backward pass), the
 /// statistics' all-reduce, the global gradient norm and clipping, AdamW, and with ZeRO-1 the
-/// all-gather of the updated weights.
+/// all-gather of the updated weights. A finished step leaves the gradient zero (the model knows,
+/// so its next `zeroGradients()` costs nothing).
 ///
 /// Without ZeRO every rank receives the whole summed gradient, holds AdamW's moments of every
 /// parameter and makes the same update. With ZeRO-1 the flat parameter buffer is split into one
@@ -59,7 +60,8 @@ public final class DataParallelOptimizer {
     /// Finishes an optimiser step whose micro-batches have run: waits for the gradient's
     /// reduction, all-reduces `statistics`, takes the global gradient norm, calls `check` with it
     /// and the summed statistics (throwing there leaves the weights unchanged), clips to
-    /// `maxGradNorm` (0: no clipping), applies AdamW and, with ZeRO-1, all-gathers the weights.
+    /// `maxGradNorm` (0: no clipping), applies AdamW, zeroes the gradient and, with ZeRO-1,
+    /// all-gathers the weights.
     public func finishStep(statistics: inout StepStatistics, maxGradNorm: Double, learningRate: Float,
                            check: (_ gradNorm: Double, _ statistics: StepStatistics) throws -> Void = { _, _ in })
         throws -> StepEnd {
@@ -73,9 +75,15 @@ public final class DataParallelOptimizer {
         }
         let norm = squares[0].squareRoot()
         try check(norm, statistics)
-        // Clipping is fused into AdamW's pass over the gradient (the same products, one pass fewer).
+        // Clipping and the next step's zeroing are fused into AdamW's pass over the gradient (the
+        // same products, two passes fewer); with ZeRO-1 the parts other ranks own are zeroed here.
         adamW.step(parameters: model.parameters, gradients: gradients, learningRate: learningRate,
-                   gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm))
+                   gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm), clearingGradients: true)
+        if shards != nil {
+            gradients.zero(0..<adamW.range.lowerBound)
+            gradients.zero(adamW.range.upperBound..<gradients.count)
+        }
+        model.gradientsWereCleared()
         if let shards {
             seconds += try secondsSpent { try communicator.allGather(model.parameters.buffer, shards: shards) }
         }

@@ -27,12 +27,14 @@ public final class FloatBuffer {
     /// while the buffer is certainly alive.
     public var array: [Float] { Array(buffer) }
 
-    /// Sets every element to zero, split over the kernel threads (one core alone does not reach the
-    /// memory bandwidth a 124M-parameter gradient needs).
-    public func zero() {
-        let base = base
-        parallelRanges(count, minimumPerThread: 1 << 20) { range in
-            (base + range.lowerBound).update(repeating: 0, count: range.count)
+    /// Sets the elements of `range` (default: all) to zero, split over the kernel threads (one
+    /// core alone does not reach the memory bandwidth a 124M-parameter gradient needs).
+    public func zero(_ range: Range<Int>? = nil) {
+        let range = range ?? 0..<count
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "FloatBuffer.zero: \(range) of \(count)")
+        let start = base + range.lowerBound
+        parallelRanges(range.count, minimumPerThread: 1 << 20) { part in
+            (start + part.lowerBound).update(repeating: 0, count: part.count)
         }
     }
 

@@ -37,8 +37,21 @@ public final class GPT2Model {
         gradients = trainable ? FloatBuffer(count: layout.count) : nil
     }
 
-    /// Sets every gradient to zero (call before the first micro-step of an optimiser step).
-    public func zeroGradients() { gradients?.zero() }
+    /// Whether every gradient is known to be zero: after `zeroGradients()` or
+    /// `gradientsWereCleared()`, until the next `backward`.
+    public private(set) var gradientsAreZero = false
+
+    /// Sets every gradient to zero (call before the first micro-step of an optimiser step). Free
+    /// when they are known to be zero already: the trainer's AdamW clears each gradient as it
+    /// reads it, which costs nothing in its pass, where a pass of its own took 2% of a step.
+    public func zeroGradients() {
+        guard !gradientsAreZero else { return }
+        gradients?.zero()
+        gradientsAreZero = true
+    }
+
+    /// Records that every gradient was set to zero by its owner's optimiser.
+    public func gradientsWereCleared() { gradientsAreZero = true }
 
     /// Runs the forward pass and returns the log-probability of each target, `[M]`.
     ///
@@ -137,6 +150,7 @@ public final class GPT2Model {
     /// parameter gradients to `gradients` (so micro-steps accumulate).
     public func backward(dlogp: UnsafeBufferPointer<Float>) {
         guard let grads = gradients else { preconditionFailure("backward on a frozen GPT2Model") }
+        gradientsAreZero = false
         let a = acts!
         let n = a.tokens.count, m = a.targets.count
         precondition(dlogp.count == m, "backward: \(dlogp.count) gradients for \(m) targets")

@@ -68,7 +68,7 @@ public func vectorTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// The square root of every lane as one vector instruction, correctly rounded as the scalar
-/// `squareRoot()` is (the standard library's `SIMD8<Float>.squareRoot()` takes one scalar root
+/// `squareRoot()` is (the standard library's `SIMD16<Float>.squareRoot()` takes one scalar root
 /// and a libm fallback per lane: AdamW spent most of its time there).
 @inlinable @inline(__always)
-public func vectorSquareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> { dpo_lane_sqrt8(x) }
+public func vectorSquareRoot(_ x: SIMD16<Float>) -> SIMD16<Float> { dpo_lane_sqrt16(x) }

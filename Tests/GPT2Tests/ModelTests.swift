@@ -70,6 +70,35 @@ final class ModelTests: XCTestCase {
         XCTAssertThrowsError(try model.forward(tooLong)) { XCTAssertTrue("\($0)".contains("n_positions 16")) }
     }
 
+    /// `zeroGradients()` zeroes what a backward pass accumulated; when an optimiser reports it
+    /// cleared them, the next call skips its pass (the gradients are then left as they are), and
+    /// the next backward pass makes the call zero them again.
+    func testZeroGradientsAfterBackwardAndAfterClearing() throws {
+        let model = try GPT2Model(config: config)
+        model.initializeRandomly(seed: 6)
+        let input = GPT2Input(tokens: [1, 2, 3, 4], batchSize: 1, seqLen: 4, targetRows: [0, 1, 2], targets: [2, 3, 4])
+        func backward() throws {
+            try model.forward(input)
+            [Float](repeating: -1, count: 3).withUnsafeBufferPointer { model.backward(dlogp: $0) }
+        }
+        let gradients = try XCTUnwrap(model.gradients)
+        try backward()
+        XCTAssertFalse(model.gradientsAreZero)
+        XCTAssertTrue(gradients.array.contains { $0 != 0 })
+        model.zeroGradients()
+        XCTAssertTrue(model.gradientsAreZero)
+        XCTAssertTrue(gradients.array.allSatisfy { $0 == 0 })
+        try backward()
+        XCTAssertFalse(model.gradientsAreZero, "backward must reset the flag")
+        let accumulated = gradients.array
+        model.gradientsWereCleared()
+        model.zeroGradients()
+        XCTAssertEqual(gradients.array, accumulated, "after gradientsWereCleared the call has nothing to do")
+        try backward()
+        model.zeroGradients()
+        XCTAssertTrue(gradients.array.allSatisfy { $0 == 0 })
+    }
+
     func testInvalidConfigIsRefused() {
         XCTAssertThrowsError(try GPT2Model(config: GPT2Config(nLayer: 1, nHead: 5, nEmbd: 32))) {
             XCTAssertEqual("\($0)", "n_embd (32) must be divisible by n_head (5)")

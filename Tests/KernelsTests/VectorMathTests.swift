@@ -106,15 +106,15 @@ final class VectorMathTests: XCTestCase {
     /// whose root is NaN in both.
     func testSquareRootEqualsScalarRootBitForBit() {
         let patterns = stride(from: UInt32(0), through: 0x7FFF_FFFF, by: 128).map(Float.init(bitPattern:))
-        let negatives: [Float] = [-0.0, -1e-45, -1, -2.5e30, -.infinity]
-        for start in stride(from: 0, to: patterns.count + negatives.count, by: 8) {
-            var x = SIMD8<Float>()
-            for lane in 0..<8 {
+        let negatives: [Float] = [-0.0, -.leastNonzeroMagnitude, -1, -2.5e30, -.infinity]
+        for start in stride(from: 0, to: patterns.count + negatives.count, by: 16) {
+            var x = SIMD16<Float>()
+            for lane in 0..<16 {
                 let i = start + lane
                 x[lane] = i < patterns.count ? patterns[i] : negatives[min(i - patterns.count, negatives.count - 1)]
             }
             let y = vectorSquareRoot(x)
-            for lane in 0..<8 {
+            for lane in 0..<16 {
                 let expected = x[lane].squareRoot()
                 if expected.isNaN {
                     XCTAssertTrue(y[lane].isNaN, "sqrt(\(x[lane]))")

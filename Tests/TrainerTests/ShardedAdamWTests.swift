@@ -97,4 +97,18 @@ final class ShardedAdamWTests: XCTestCase {
             }
         }
     }
+
+    /// With `clearingGradients` the update is the same and the gradients of the optimiser's range,
+    /// and only those, are zero afterwards.
+    func testClearingGradientsZeroesItsRangeOnly() {
+        let range = cuts[1]
+        let start = values(layout.count, seed: 6), grads = values(layout.count, seed: 7)
+        let p = buffer(start), q = buffer(start), g = buffer(grads)
+        AdamW(layout: layout, settings: settings, range: range).step(parameters: p, gradients: buffer(grads), learningRate: 0.05)
+        AdamW(layout: layout, settings: settings, range: range)
+            .step(parameters: q, gradients: g, learningRate: 0.05, clearingGradients: true)
+        XCTAssertEqual(q.array, p.array)
+        let after = g.array
+        for i in 0..<layout.count { XCTAssertEqual(after[i], range.contains(i) ? 0 : grads[i], "gradient \(i)") }
+    }
 }
