@@ -45,8 +45,8 @@ public final class AdamW {
     /// Number of steps taken (t in the bias corrections).
     public private(set) var stepCount: Int = 0
     private let parameterCount: Int
-    private let decayRanges: [Range<Int>]
-    private let plainRanges: [Range<Int>]
+    /// The tensors' parts inside `range`, in parameter order, and whether each decays.
+    private let pieces: [(elements: Range<Int>, decays: Bool)]
 
     /// An optimiser for `range` (default: all) of parameters laid out as `layout`; moments start at zero.
     public init(layout: GPT2Layout, settings: AdamWSettings, range: Range<Int>? = nil) {
@@ -57,12 +57,8 @@ public final class AdamW {
         parameterCount = layout.count
         m = FloatBuffer(count: range.count)
         v = FloatBuffer(count: range.count)
-        func ranges(decaying: Bool) -> [Range<Int>] {
-            layout.tensors.filter { $0.decays == decaying }
-                .map { ($0.offset..<($0.offset + $0.count)).clamped(to: range) }.filter { !$0.isEmpty }
-        }
-        decayRanges = ranges(decaying: true)
-        plainRanges = ranges(decaying: false)
+        pieces = layout.tensors.sorted { $0.offset < $1.offset }
+            .map { (($0.offset..<($0.offset + $0.count)).clamped(to: range), $0.decays) }.filter { !$0.elements.isEmpty }
     }
 
     /// Bytes of the two moment buffers.
@@ -96,8 +92,15 @@ public final class AdamW {
                             stepSize: stepSize, biasCorrection2Sqrt: Float(biasCorrection2Sqrt),
                             gradientScale: gradientScale, clearsGradients: clearingGradients,
                             p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound)
-        for range in decayRanges { update.apply(range, decayFactor: decayFactor) }
-        for range in plainRanges { update.apply(range, decayFactor: 1) }
+        // One split of the whole range over the threads (not one per tensor: GPT-2 has 148, most
+        // of them a few hundred values); each thread walks the tensors its part cuts through.
+        let pieces = pieces
+        parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
+            let elements = (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound)
+            for piece in pieces where piece.elements.overlaps(elements) {
+                update.apply(piece.elements.clamped(to: elements), decayFactor: piece.decays ? decayFactor : 1)
+            }
+        }
     }
 }
 
@@ -114,25 +117,22 @@ private struct Update {
     /// The parameter index of the first moment element.
     let momentOffset: Int
 
-    /// Updates `range` (parameter indices), split across the kernel threads (each element is
-    /// independent, so the result does not depend on the split), sixteen elements at a time.
-    func apply(_ range: Range<Int>, decayFactor: Float) {
-        parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
-            let elements = (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound)
-            for (i, n) in chunks(of: SIMD16<Float>.self, in: elements) {
-                let k = i - momentOffset
-                let grad = SIMD16(loadingFrom: g + i, count: n, padding: 0) * gradientScale
-                if clearsGradients { SIMD16<Float>().store(to: g + i, count: n) }
-                var param = SIMD16(loadingFrom: p + i, count: n, padding: 0)
-                if decayFactor != 1 { param *= decayFactor }
-                let first = beta1 * SIMD16(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
-                let second = beta2 * SIMD16(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
-                let denom = vectorSquareRoot(second) / biasCorrection2Sqrt + epsilon
-                param -= stepSize * (first / denom)
-                first.store(to: m + k, count: n)
-                second.store(to: v + k, count: n)
-                param.store(to: p + i, count: n)
-            }
+    /// Updates `elements` (parameter indices) on the calling thread, sixteen at a time. Each
+    /// element is independent, so how a range is split never changes a value.
+    func apply(_ elements: Range<Int>, decayFactor: Float) {
+        for (i, n) in chunks(of: SIMD16<Float>.self, in: elements) {
+            let k = i - momentOffset
+            let grad = SIMD16(loadingFrom: g + i, count: n, padding: 0) * gradientScale
+            if clearsGradients { SIMD16<Float>().store(to: g + i, count: n) }
+            var param = SIMD16(loadingFrom: p + i, count: n, padding: 0)
+            if decayFactor != 1 { param *= decayFactor }
+            let first = beta1 * SIMD16(loadingFrom: m + k, count: n, padding: 0) + (1 - beta1) * grad
+            let second = beta2 * SIMD16(loadingFrom: v + k, count: n, padding: 0) + (1 - beta2) * grad * grad
+            let denom = vectorSquareRoot(second) / biasCorrection2Sqrt + epsilon
+            param -= stepSize * (first / denom)
+            first.store(to: m + k, count: n)
+            second.store(to: v + k, count: n)
+            param.store(to: p + i, count: n)
         }
     }
 }
