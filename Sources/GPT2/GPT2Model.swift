@@ -38,7 +38,8 @@ public final class GPT2Model {
     }
 
     /// Whether every gradient is known to be zero: after `zeroGradients()` or
-    /// `gradientsWereCleared()`, until the next `backward`.
+    /// `gradientsWereCleared()`, until the next `backward`. Only `backward` (and, after it, the
+    /// gradient's reduction over ranks) may write `gradients`, or this would be stale.
     public private(set) var gradientsAreZero = false
 
     /// Sets every gradient to zero (call before the first micro-step of an optimiser step). Free
