@@ -79,14 +79,12 @@ public final class DataParallelOptimizer {
         // same products, two passes fewer); with ZeRO-1 the parts other ranks own are zeroed here.
         adamW.step(parameters: model.parameters, gradients: gradients, learningRate: learningRate,
                    gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm), clearingGradients: true)
-        if shards != nil {
+        if let shards {
             gradients.zero(0..<adamW.range.lowerBound)
             gradients.zero(adamW.range.upperBound..<gradients.count)
-        }
-        model.gradientsWereCleared()
-        if let shards {
             seconds += try secondsSpent { try communicator.allGather(model.parameters.buffer, shards: shards) }
         }
+        model.gradientsWereCleared()
         return StepEnd(gradNorm: norm, communicationSeconds: seconds)
     }
 

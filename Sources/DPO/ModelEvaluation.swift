@@ -26,8 +26,8 @@ public enum ModelEvaluation {
                                communicator: any Communicator) throws -> [String: Double] {
         let reference = try referenceModel(for: config).map(ReferenceLogProbs.model) ?? .none
         let micro = config.microBatchSize ?? max(1, config.batchSize / communicator.size)
-        return try PairScoring(policy: policy).evaluate(dataset, loss: DPOLoss(settings: config.lossSettings),
-                                                        reference: reference, microBatchSize: micro, padID: padID,
-                                                        communicator: communicator)
+        return try PairScoring(policy: policy, config: config).evaluate(
+            dataset, loss: DPOLoss(settings: config.lossSettings), reference: reference, microBatchSize: micro,
+            padID: padID, communicator: communicator)
     }
 }

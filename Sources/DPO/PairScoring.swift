@@ -18,6 +18,11 @@ public struct PairScoring {
         self.options = options
     }
 
+    /// Scoring with `policy` laid out as a run's `config` asks (`shared_prompt`).
+    public init(policy: GPT2Model, config: TrainingConfig) {
+        self.init(policy: policy, options: config.scoringOptions)
+    }
+
     /// Adds the micro-batch's statistics to `stats`. With `gradientScale`, also backpropagates
     /// each pair's loss derivative times the scale (1 / pairs in the global batch), accumulating
     /// into the policy's gradients. Returns the number of scored tokens.

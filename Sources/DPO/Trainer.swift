@@ -203,9 +203,9 @@ public final class Trainer {
     public func evaluate() throws -> [String: Double] {
         guard let eval = data.eval else { return [:] }
         if reference == nil { try prepareReference() }
-        return try PairScoring(policy: policy, options: config.scoringOptions).evaluate(eval, loss: dpoLoss, reference: reference!.eval,
-                                                        microBatchSize: layout.microBatchSize, padID: data.padID,
-                                                        communicator: communicator)
+        return try PairScoring(policy: policy, config: config).evaluate(
+            eval, loss: dpoLoss, reference: reference!.eval, microBatchSize: layout.microBatchSize, padID: data.padID,
+            communicator: communicator)
     }
 
     // MARK: - One step
@@ -226,7 +226,7 @@ public final class Trainer {
             let targets: Int
             do {
                 let score = {
-                    try PairScoring(policy: self.policy, options: self.config.scoringOptions).run(
+                    try PairScoring(policy: self.policy, config: self.config).run(
                         batch, loss: sft ? self.sftLoss : self.dpoLoss, reference: sft ? .none : self.reference!.train,
                         into: &stats, gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
                 }
@@ -267,7 +267,7 @@ public final class Trainer {
         let batch = data.train.microBatch(order: epochOrder(), layout: layout, stepStart: state.position,
                                           rank: communicator.rank, microStep: 0, padID: data.padID)
         let ref: ReferenceLogProbs = sft ? .none : reference!.train
-        let scoring = PairScoring(policy: policy, options: config.scoringOptions)
+        let scoring = PairScoring(policy: policy, config: config)
         let pairs = Double(batch.pairIndices.count)
         func meanLoss() throws -> Double {
             var stats = StepStatistics()
