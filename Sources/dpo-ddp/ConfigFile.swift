@@ -44,7 +44,7 @@ enum ConfigFile {
     }
 
     /// Paths in a config file are relative to the file's directory.
-    static let pathKeys: Set<String> = ["model", "ref_model", "tokenizer", "data", "eval_data", "chat_template", "output_dir"]
+    static let pathKeys: Set<String> = ["model", "ref_model", "tokenizer", "data", "eval_data", "chat_template", "output_dir", "ref_cache_dir"]
 
     static func arguments(key: String, value: Any, path: String, base: URL) throws -> [String] {
         let option = "--" + key.replacingOccurrences(of: "_", with: "-")
