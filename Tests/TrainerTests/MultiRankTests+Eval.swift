@@ -20,12 +20,12 @@ extension MultiRankTests {
         return url
     }
 
-    /// Non-padding tokens of every pair of the data set at `url` (prompt + chosen, prompt + rejected),
-    /// tokenized as `dpo-ddp` does with its default settings.
-    func tokenCount(_ url: URL, _ run: TinyRun) throws -> Double {
+    /// Non-padding tokens of each pair of the data set at `url` (prompt + chosen, prompt +
+    /// rejected), by pair index, tokenized as `dpo-ddp` does with its default settings.
+    func pairTokens(_ url: URL, _ run: TinyRun) throws -> [Double] {
         let tokenizer = try RunInputs.tokenizer(RunInputs.tokenizerFiles(explicit: nil, model: run.modelDirectory.path))
         let dataset = try RunInputs.dataset(url.path, config: TrainingConfig(), tokenizer: tokenizer)
-        return Double(dataset.pairs.reduce(0) { $0 + $1.chosen.ids.count + $1.rejected.ids.count })
+        return dataset.pairs.map { Double($0.chosen.ids.count + $0.rejected.ids.count) }
     }
 
     /// 11 eval pairs in micro-batches of 2 are 6 micro-batches (the last of one pair): all on
@@ -37,7 +37,7 @@ extension MultiRankTests {
     func testEvalMetricsCoverTheWholeSetOnOneTwoAndFourRanks() throws {
         let run = try TinyRun()
         let eval = try evalData(run, pairs: 11)
-        let tokens = try tokenCount(eval, run)
+        let tokens = try pairTokens(eval, run).reduce(0, +)
         var evals: [[[String: Any]]] = []
         for ranks in [1, 2, 4] {  // always 8 pairs per step in micro-batches of 2
             let output = "eval\(ranks)"
