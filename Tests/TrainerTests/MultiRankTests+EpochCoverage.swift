@@ -6,17 +6,9 @@ import XCTest
 /// What `dpo-ddp train --epochs 2` trains on, read from the pairs each rank's `--debug` lines name:
 /// an epoch of N pairs in global batches of G is N / G steps (rounded down) that visit N − N mod G
 /// distinct pairs, every pair when G divides N; the last N mod G of the epoch's shuffled order
-/// are left out of it (`BatchLayout`; unlike TRL's default `dataloader_drop_last = False`, which
-/// ends the epoch with a smaller batch).
+/// are left out of it (`BatchLayout`; unlike the default of TRL's Hugging Face Trainer,
+/// `dataloader_drop_last = False`, which ends the epoch with a smaller batch).
 extension MultiRankTests {
-    /// Writes the first `count` pairs of the run's data to their own file; returns its URL.
-    func data(_ run: TinyRun, pairs count: Int) throws -> URL {
-        let lines = try String(contentsOf: run.dataURL, encoding: .utf8).split(separator: "\n").prefix(count)
-        let url = run.directory.appendingPathComponent("pairs\(count).jsonl")
-        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
     /// Runs `dpo-ddp train --debug` on `ranks` ranks with each rank's output kept in its own file
     /// (`mpirun --output-filename`); returns, per step, each rank's micro-batches (their pair
     /// indices) as its debug lines list them.
@@ -51,7 +43,7 @@ extension MultiRankTests {
     func checkTwoEpochs(_ run: TinyRun, pairs: Int, batch: Int, ranks: Int, micro: Int,
                         file: StaticString = #filePath, line: UInt = #line) throws {
         let context = "\(pairs) pairs, batch \(batch), \(ranks) ranks, micro-batches of \(micro)"
-        let url = try data(run, pairs: pairs)
+        let url = try pairsFile(run, "pairs\(pairs).jsonl", indices: 0..<pairs)
         let output = "p\(pairs)b\(batch)r\(ranks)m\(micro)"
         let steps = try debugPairs(run, ranks: ranks, output: output, ["--data", url.path, "--batch-size", "\(batch)",
                                                                         "--micro-batch-size", "\(micro)", "--epochs", "2"])

@@ -5,18 +5,18 @@ import XCTest
 /// Evaluation under `mpirun`: each rank scores a share of the eval set's micro-batches and the
 /// sums are all-reduced, so the `eval_` metrics are those of the whole set on any number of ranks.
 extension MultiRankTests {
-    /// Writes the last `count` pairs of the run's data as an eval set, every third with its answers
-    /// swapped (so that training lowers its accuracy below 1 and a share of the set has another
-    /// accuracy than the whole); returns its URL.
-    func evalData(_ run: TinyRun, pairs count: Int) throws -> URL {
-        let lines = try String(contentsOf: run.dataURL, encoding: .utf8).split(separator: "\n").suffix(count)
-        let swapped = try lines.enumerated().map { i, line in
+    /// Writes pairs `indices` of the run's data as the data file `name` in its directory, the
+    /// `i`-th written with its answers exchanged when `swap(i)`; returns its URL.
+    func pairsFile(_ run: TinyRun, _ name: String, indices: Range<Int>, swap: (Int) -> Bool = { _ in false }) throws -> URL {
+        let lines = try String(contentsOf: run.dataURL, encoding: .utf8).split(separator: "\n")[indices]
+        let written = try lines.enumerated().map { i, line in
+            guard swap(i) else { return String(line) }
             var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-            if i % 3 == 0 { (object["chosen"], object["rejected"]) = (object["rejected"], object["chosen"]) }
+            (object["chosen"], object["rejected"]) = (object["rejected"], object["chosen"])
             return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
-        let url = run.directory.appendingPathComponent("eval.jsonl")
-        try (swapped.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let url = run.directory.appendingPathComponent(name)
+        try (written.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
         return url
     }
 
@@ -36,7 +36,9 @@ extension MultiRankTests {
     /// micro-batches, is off by 1e-4 to 1e-2.
     func testEvalMetricsCoverTheWholeSetOnOneTwoAndFourRanks() throws {
         let run = try TinyRun()
-        let eval = try evalData(run, pairs: 11)
+        // The last 11 pairs, every third with its answers swapped: training then lowers their
+        // accuracy below 1, and a share of the set has another accuracy than the whole.
+        let eval = try pairsFile(run, "eval.jsonl", indices: 13..<24, swap: { $0 % 3 == 0 })
         let tokens = try pairTokens(eval, run).reduce(0, +)
         var evals: [[[String: Any]]] = []
         for ranks in [1, 2, 4] {  // always 8 pairs per step in micro-batches of 2
