@@ -21,10 +21,11 @@ extension MultiRankTests {
     }
 
     /// Non-padding tokens of each pair of the data set at `url` (prompt + chosen, prompt +
-    /// rejected), by pair index, tokenized as `dpo-ddp` does with its default settings.
+    /// rejected), by pair index, tokenized with the run's settings (`max_length` the model's
+    /// `n_positions`, as the command line defaults it).
     func pairTokens(_ url: URL, _ run: TinyRun) throws -> [Double] {
         let tokenizer = try RunInputs.tokenizer(RunInputs.tokenizerFiles(explicit: nil, model: run.modelDirectory.path))
-        let dataset = try RunInputs.dataset(url.path, config: TrainingConfig(), tokenizer: tokenizer)
+        let dataset = try RunInputs.dataset(url.path, config: run.config(output: "unused"), tokenizer: tokenizer)
         return dataset.pairs.map { Double($0.chosen.ids.count + $0.rejected.ids.count) }
     }
 
