@@ -1,5 +1,5 @@
 /// The preference losses, named as TRL 1.16 names them in `DPOConfig.loss_type` (and `simpo` as in
-/// `CPOConfig.loss_type`). Formulas and TRL correspondence: docs/losses.md.
+/// `CPOConfig.loss_type`). Formulas and TRL correspondence: docs/training.md, section Losses.
 public enum LossType: String, CaseIterable, Sendable, Codable {
     /// DPO: −log σ(β(c − r)); with label smoothing ε, the conservative cDPO form.
     case sigmoid
