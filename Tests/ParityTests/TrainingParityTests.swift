@@ -6,11 +6,17 @@ import XCTest
 /// Backward pass and AdamW against PyTorch, on the DPO sigmoid loss
 /// `mean_i −log σ(β((π_c − ref_c) − (π_r − ref_r)))` with the reference frozen at the start.
 ///
-/// Tolerances: gradients ≤ 1e-3 relative per tensor (‖ours − torch‖ / ‖torch‖): float32
-/// backward sums run in another order than PyTorch's, observed ~1e-6, and a wrong term in any
-/// kernel's backward moves a tensor's gradient by far more than 1e-3. Weights after three
-/// clipped AdamW steps ≤ 1e-5 relative per tensor: the update is lr·m/(√v+ε) ≈ lr per element,
-/// so rounding in the gradient enters only through the sign-like ratio and stays ~1e-7.
+/// Tolerances (float32 ε = 1.19e-7; observed with the Haswell, SkylakeX and Cooperlake kernels):
+/// - gradients ≤ 3e-6 relative per tensor (‖ours − torch‖ / ‖torch‖): every entry is a float32
+///   sum over the batch's positions, here and in PyTorch in other orders, on top of the forward's
+///   rounding; observed 1.7e-7 to 8.3e-7 (1.4ε to 7ε). 3e-6 ≈ 25ε fails a 1e-5 relative error in
+///   any tensor's gradient (a slightly wrong constant or a dropped small term in a backward).
+/// - loss within 1e-6 at the start and after each step: the margin's rounding (β times a few ε
+///   of summed log-probs of ~100) and the weights' differences below; observed ≤ 6.3e-8.
+/// - grad norm ≤ 1e-5 relative and weights after three clipped AdamW steps ≤ 1e-5 relative per
+///   tensor: AdamW's update lr·m/(√v+ε) turns the relative rounding error of each gradient entry
+///   into that fraction of lr, large for entries near 0, and the next steps' gradients inherit
+///   it; observed ≤ 5.1e-6 (grad norm at step 3) and ≤ 7.4e-6 (h.1.attn.c_proj.weight).
 final class TrainingParityTests: XCTestCase {
     /// Loss and ∂loss/∂logp of every completion token for the policy `model`.
     func dpoLossAndSeed(_ model: GPT2Model, reference: [Double], fixture: ParityFixture)
@@ -50,12 +56,15 @@ final class TrainingParityTests: XCTestCase {
         model.zeroGradients()
         dlogp.withUnsafeBufferPointer { model.backward(dlogp: $0) }
         let grads = try XCTUnwrap(model.gradients)
+        var worst = 0.0
         for tensor in model.layout.tensors {
             let reference = try fixture.expected.floats("grad.transformer." + tensor.name)
             let ours = UnsafeBufferPointer(start: grads.base + tensor.offset, count: tensor.count)
             let error = ParityFixture.normRelativeError(ours, reference)
-            XCTAssertLessThanOrEqual(error, 1e-3, tensor.name)
+            worst = max(worst, error)
+            XCTAssertLessThanOrEqual(error, 3e-6, tensor.name)
         }
+        print("gradients against PyTorch: worst ‖ours − torch‖ / ‖torch‖ of a tensor \(worst)")
     }
 
     func testWeightDecayGroupsMatchHuggingFaceTrainer() throws {
@@ -75,7 +84,7 @@ final class TrainingParityTests: XCTestCase {
         let grads = try XCTUnwrap(model.gradients)
         for step in 0..<s.steps {
             let (loss, dlogp) = try dpoLossAndSeed(model, reference: reference, fixture: fixture)
-            XCTAssertEqual(loss, fixture.inputs.expected.loss_per_step[step], accuracy: 1e-5, "loss at step \(step)")
+            XCTAssertEqual(loss, fixture.inputs.expected.loss_per_step[step], accuracy: 1e-6, "loss at step \(step)")
             model.zeroGradients()
             dlogp.withUnsafeBufferPointer { model.backward(dlogp: $0) }
             let norm = clipGradientNorm(grads, maxNorm: s.max_grad_norm)
@@ -85,6 +94,7 @@ final class TrainingParityTests: XCTestCase {
             optimizer.step(parameters: model.parameters, gradients: grads, learningRate: Float(s.lr))
         }
         let c = model.config.nEmbd
+        var worst = 0.0
         for tensor in model.layout.tensors {
             var expected = try fixture.expected.floats("after_adamw.transformer." + tensor.name)
             var ours = Array(UnsafeBufferPointer(start: model.parameters.base + tensor.offset, count: tensor.count))
@@ -102,8 +112,10 @@ final class TrainingParityTests: XCTestCase {
                 expected.removeSubrange(c..<(2 * c))
             }
             let error = ours.withUnsafeBufferPointer { ParityFixture.normRelativeError($0, expected) }
+            worst = max(worst, error)
             XCTAssertLessThanOrEqual(error, 1e-5, tensor.name)
         }
+        print("weights after AdamW against PyTorch: worst relative difference of a tensor \(worst)")
     }
 
     func testKeyBiasGradientIsExactlyZeroAndPyTorchsIsRoundingNoise() throws {

@@ -7,10 +7,15 @@ import XCTest
 /// `scripts/make_trl_trainer_fixtures.py` (a tiny GPT-2 saved by transformers, the real GPT-2
 /// tokenizer, full-batch AdamW steps with constant LR and active clipping).
 ///
-/// Tolerance 1e-3 relative (with a 1e-6 floor for values that start at exactly 0): both sides
-/// compute in float32 with different summation orders (~1e-6 after 8 steps, observed), while a
-/// wrong loss, normalisation, scaling or clipping rule moves these metrics by 1e-2 or more.
+/// Tolerance 2e-4 relative, above the rounding floor of the metrics that start at 0 (rewards,
+/// mean logits; `metricDeviation`): both sides compute in float32 in different orders, TRL summing
+/// log-probs of ~100 in float32 (ulp 7.6e-6), and AdamW turns the relative rounding of small
+/// gradient entries into lr-sized update differences over 8 steps. Observed ≤ 2.9e-5 (the grad norm at step
+/// 2) with the Haswell, SkylakeX and Cooperlake kernels; a wrong loss, normalisation, scaling or
+/// clipping rule moves these metrics by 1e-3 or more.
 final class TRLTrainerParityTests: XCTestCase {
+    static let tolerance = 2e-4
+
     static let compared = ["loss", "grad_norm", "rewards/margins", "rewards/chosen", "rewards/rejected",
                            "rewards/accuracies", "logps/chosen", "logps/rejected", "logits/chosen",
                            "logits/rejected", "num_tokens", "learning_rate"]
@@ -35,6 +40,7 @@ final class TRLTrainerParityTests: XCTestCase {
         let (ours, trl) = try run(name)
         XCTAssertGreaterThanOrEqual(trl.count, 8, file: file, line: line)
         XCTAssertEqual(ours.count, trl.count, file: file, line: line)
+        var worst = 0.0
         for (a, b) in zip(ours, trl) {
             XCTAssertEqual(a["step"] as? Int, b["step"] as? Int, file: file, line: line)
             for key in Self.compared {
@@ -42,10 +48,13 @@ final class TRLTrainerParityTests: XCTestCase {
                     XCTFail("\(name) step \(b["step"] ?? "?"): \(key) missing", file: file, line: line)
                     continue
                 }
-                XCTAssertLessThanOrEqual(abs(x - y), 1e-3 * max(abs(x), abs(y)) + 1e-6,
-                                         "\(name) step \(b["step"] ?? "?") \(key): ours \(x), TRL \(y)", file: file, line: line)
+                let deviation = metricDeviation(key, x, y, record: b, tolerance: Self.tolerance, beta: 0.1)
+                worst = max(worst, deviation)
+                XCTAssertLessThanOrEqual(deviation, 1, "\(name) step \(b["step"] ?? "?") \(key): ours \(x), TRL \(y)",
+                                         file: file, line: line)
             }
         }
+        print("\(name) against TRL: worst |Δ| / bound = \(worst) at tolerance \(Self.tolerance)")
     }
 
     func testSigmoidRunMatchesTRL() throws { try assertMatchesTRL("sigmoid") }
@@ -55,10 +64,10 @@ final class TRLTrainerParityTests: XCTestCase {
     func testRobustRunWithLabelSmoothingMatchesTRL() throws { try assertMatchesTRL("robust") }
 
     /// The same trajectory with 4 micro-batches of 4 pairs instead of one batch of 16: equal
-    /// within 1e-5 (only float summation order differs).
+    /// within `trajectoryTolerance` (only float summation order differs).
     func testAccumulatedTrajectoryEqualsFullBatch() throws {
         let full = try run("sigmoid").ours
         let accumulated = try run("sigmoid", extra: ["--micro-batch-size", "4"]).ours
-        assertSameMetrics(full, accumulated, tolerance: 1e-5)
+        assertSameMetrics(full, accumulated, tolerance: trajectoryTolerance)
     }
 }
