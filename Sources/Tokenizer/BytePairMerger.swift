@@ -74,6 +74,8 @@ struct BytePairMerger: Sendable {
             steps += 1
             let left = Int(entry & 0xFFFF_FFFF)
             let pair = pairs[left]
+            // Stale if the part is gone or pairs differently now. A rank names one merge line, that
+            // is one (left, right) pair of tokens, so an entry with the current rank is current.
             guard pair != Self.noMerge, pair >> 32 == entry >> 32 else { continue }
             let right = Int(next[left])
             tokens[left] = Int32(truncatingIfNeeded: pair & 0xFFFF_FFFF)
