@@ -19,6 +19,17 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     private let specialTokens: [(bytes: [UInt8], id: Int32)]
     private let lock = NSLock()
     private var cache = PieceCache(capacity: 1 << 18)
+    private var mergeStepCount = 0
+
+    /// The merge loop's work over all `encode` calls so far, in steps: one per byte of each piece it
+    /// merged, one per entry taken from its priority queue and one per comparison inside that queue
+    /// (pieces the cache answers cost none). It grows as n log n in a piece's length n; tests read
+    /// it to check that by counting instead of timing.
+    public var mergeSteps: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return mergeStepCount
+    }
 
     /// Builds a tokenizer from its files; `source` names them in errors.
     public init(files: TokenizerFiles, source: String) throws {
@@ -129,7 +140,7 @@ public final class GPT2Tokenizer: @unchecked Sendable {
 
     private func encodeOrdinary(_ bytes: UnsafeBufferPointer<UInt8>, into ids: inout [Int32]) {
         GPT2PreTokenizer.forEachPiece(in: bytes) { range in
-            cache.encode(UnsafeBufferPointer(rebasing: bytes[range]), into: &ids, with: merger)
+            cache.encode(UnsafeBufferPointer(rebasing: bytes[range]), into: &ids, with: merger, steps: &mergeStepCount)
         }
     }
 }

@@ -31,13 +31,14 @@ struct PieceCache {
         return key
     }
 
-    /// Appends the ids of `piece` to `output`, computing them with `encode` on a miss.
+    /// Appends the ids of `piece` to `output`, computing them with `merger` on a miss (which adds
+    /// its work to `steps`).
     mutating func encode(
         _ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32],
-        with merger: BytePairMerger
+        with merger: BytePairMerger, steps: inout Int
     ) {
         guard piece.count <= Self.maximumPieceLength else {
-            merger.encode(piece, into: &output)
+            merger.encode(piece, into: &output, steps: &steps)
             return
         }
         let key = Self.key(piece)
@@ -46,7 +47,7 @@ struct PieceCache {
             return
         }
         let first = output.count
-        merger.encode(piece, into: &output)
+        merger.encode(piece, into: &output, steps: &steps)
         if spans.count >= capacity {
             spans.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)

@@ -22,4 +22,15 @@ final class GPT2PreTokenizerTests: XCTestCase {
         XCTAssertEqual(GPT2PreTokenizer.pieces(of: "½Ⅻ x\u{3000}y"), ["½Ⅻ", " x", "\u{3000}", "y"])
         XCTAssertEqual(GPT2PreTokenizer.pieces(of: " 👍🏽!"), [" 👍🏽!"])
     }
+
+    /// tiktoken's pieces for scalars of every Unicode general category (Lm as in コーヒー, Lt as in ǅ,
+    /// marks, numbers, symbols, spaces, controls, format characters, above the BMP) in contexts
+    /// where the class decides the split; most misclassifications show here and not in the ids.
+    func testEveryUnicodeGeneralCategorySplitsAsTiktoken() throws {
+        let cases = try FixtureFiles.tiktokenCases(FixtureFiles.unicodeClasses)
+        XCTAssertGreaterThan(cases.count, 100)
+        for item in cases {
+            XCTAssertEqual(GPT2PreTokenizer.pieces(of: item.text), item.pieces, "\(item.name): \(item.text.debugDescription)")
+        }
+    }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Tokenizer
 import XCTest
 
-/// Our ids against tiktoken's `gpt2` encoding on the committed 100k-token mixed corpus.
+/// Our ids against tiktoken's `gpt2` encoding on the committed 100k-token mixed corpus, on runs
+/// without spaces, and on every Unicode general category.
 final class TiktokenParityTests: XCTestCase {
     private func loadCorpus() throws -> (text: String, ids: [Int32]) {
         let text = try String(contentsOf: FixtureFiles.corpus, encoding: .utf8)
@@ -32,5 +33,28 @@ final class TiktokenParityTests: XCTestCase {
         let tokenizer = try GPT2Tokenizer.bundledGPT2()
         _ = tokenizer.encode(text)
         XCTAssertEqual(tokenizer.encode(text), expected)
+    }
+
+    /// Every case of `url` encodes to tiktoken's ids; a failure names the case (category and scalar).
+    private func assertCasesEncodeToTiktokenIDs(_ url: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let cases = try FixtureFiles.tiktokenCases(url)
+        XCTAssertFalse(cases.isEmpty, file: file, line: line)
+        let tokenizer = try GPT2Tokenizer.bundledGPT2()
+        for item in cases {
+            let ids = tokenizer.encode(item.text)
+            XCTAssertEqual(ids, item.ids, "\(item.name): \(item.text.debugDescription.prefix(120))", file: file, line: line)
+        }
+    }
+
+    /// Runs of one letter of every length to 40 and 4,097, multi-byte letters, digits, punctuation,
+    /// emoji, whitespace and random letters, each one piece that the merge loop sees whole.
+    func testLongRunsWithoutSpacesEncodeToTiktokenIDs() throws {
+        try assertCasesEncodeToTiktokenIDs(FixtureFiles.longRuns)
+    }
+
+    /// Scalars of each general category (Lm as in コーヒー, Lt as in ǅ, marks, numbers, symbols,
+    /// spaces, format and control characters, above the BMP) where their class decides the split.
+    func testEveryUnicodeGeneralCategoryEncodesToTiktokenIDs() throws {
+        try assertCasesEncodeToTiktokenIDs(FixtureFiles.unicodeClasses)
     }
 }
