@@ -1,6 +1,7 @@
 import ArgumentParser
 import DPO
 import Distributed
+import FileErrors
 import Foundation
 
 /// `dpo-ddp eval`: the `eval_` metrics of a saved model on preference pairs.
@@ -46,7 +47,7 @@ struct EvalCommand: ParsableCommand {
             }
             try communicator.finalize()
         } catch {
-            communicator.abort(message: "\(error)", code: 1)
+            communicator.abort(message: FileError.message(for: error), code: 1)
         }
     }
 }
