@@ -28,13 +28,13 @@ struct DPODDP: ParsableCommand {
         defaultSubcommand: TrainCommand.self
     )
 
-    /// Picks the fast BLAS kernels for this CPU, then parses the command line and runs it. A
-    /// file-system error that ends the command is printed as `PATH: cause`, not as Foundation's
-    /// error dump.
+    /// Picks the fast BLAS kernels for this CPU, then parses the command line (negative numbers
+    /// attached to their options) and runs it. A file-system error that ends the command is
+    /// printed as `PATH: cause`, not as Foundation's error dump.
     static func main() {
         BLASRestart.ifNeeded()
         do {
-            var command = try parseAsRoot(nil)
+            var command = try parseAsRoot(NegativeNumberArguments.attached(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             exit(withError: FileError(error) ?? error)
