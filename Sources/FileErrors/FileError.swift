@@ -24,6 +24,8 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
             cause = known
         } else if let detail = error.userInfo[NSDebugDescriptionErrorKey] as? String {
             cause = detail
+        } else if error.domain == NSCocoaErrorDomain, let action = Self.cocoaAction(code: error.code) {
+            cause = "\(action) (Foundation error \(error.code))"
         } else {
             return nil
         }
@@ -56,6 +58,16 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
         CocoaError.fileWriteVolumeReadOnly.rawValue: "read-only file system",
         CocoaError.fileWriteFileExists.rawValue: "file exists",
     ]
+
+    /// What a Foundation file error code says failed: its read errors are 256-511, its write
+    /// errors 512-1023.
+    static func cocoaAction(code: Int) -> String? {
+        switch code {
+        case CocoaError.fileReadUnknown.rawValue..<CocoaError.fileWriteUnknown.rawValue: return "cannot read"
+        case CocoaError.fileWriteUnknown.rawValue..<1024: return "cannot write"
+        default: return nil
+        }
+    }
 
     /// The POSIX `errno` of `error` or of the errors beneath it (Foundation on Linux stores a
     /// `POSIXError` there, which `as? NSError` does not match).

@@ -28,6 +28,9 @@ final class ErrorMessageTests: XCTestCase {
                                                              NSUnderlyingErrorKey: Self.posix(EROFS)]),
              "/o/ckpt/vocab.json: read-only file system"),
             (Self.posix(EACCES), "permission denied"),
+            // No errno and no known code: still the path and whether a read or a write failed.
+            (CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: "/r"]), "/r: cannot read (Foundation error 256)"),
+            (CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "/w"]), "/w: cannot write (Foundation error 512)"),
         ]
         for (error, expected) in cases {
             XCTAssertEqual(FileError.message(for: error), expected, "\(error)")
