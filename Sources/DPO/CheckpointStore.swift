@@ -7,15 +7,25 @@ import Safetensors
 /// moments), `reference.safetensors` when the reference is not reconstructible (after an SFT
 /// phase), and `trainer_state.json`.
 ///
-/// A checkpoint is written into a hidden temporary directory and renamed into place, so a crash
-/// or kill at any moment leaves every `checkpoint-*` directory whole: `latest` is simply the one
-/// with the highest step.
+/// A checkpoint is written into a hidden temporary directory and renamed into place, and an old
+/// one is renamed to a hidden name before it is deleted, so a crash or kill at any moment leaves
+/// every visible `checkpoint-*` directory whole: `latest` is simply the one with the highest step.
+/// A save that fails (a full disk) removes its temporary directory before the error goes on, so
+/// it does not keep the disk full for the resume.
 public struct CheckpointStore: Sendable {
     /// The run directory.
     public let directory: URL
 
-    /// The checkpoints of `directory`.
-    public init(directory: URL) { self.directory = directory }
+    /// Deletes a discarded (already renamed) directory.
+    let removeItem: @Sendable (URL) throws -> Void
+
+    /// The checkpoints of `directory`. `removeItem` deletes a discarded directory after its rename;
+    /// tests pass one that stops half-way, as a kill would.
+    public init(directory: URL,
+                removeItem: @escaping @Sendable (URL) throws -> Void = { try FileManager.default.removeItem(at: $0) }) {
+        self.directory = directory
+        self.removeItem = removeItem
+    }
 
     /// What one checkpoint holds.
     public struct Contents {
@@ -55,36 +65,64 @@ public struct CheckpointStore: Sendable {
     /// beyond `keep` (nil keeps all).
     @discardableResult
     public func save(_ contents: Contents, keep: Int?) throws -> URL {
-        let final = url(step: contents.state.step)
-        let temporary = directory.appendingPathComponent(".checkpoint-\(contents.state.step).partial")
-        removeLeftoverPartials()
-        try Self.write(contents, to: temporary)
-        if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
-        try FileManager.default.moveItem(at: temporary, to: final)
+        removeLeftovers()
+        let final = try writeAtomically(name: "checkpoint-\(contents.state.step)") { try Self.write(contents, to: $0) }
         if let keep {
-            for step in steps().dropLast(max(keep, 1)) { try FileManager.default.removeItem(at: url(step: step)) }
+            for step in steps().dropLast(max(keep, 1)) { try discard(url(step: step)) }
         }
         return final
-    }
-
-    /// Removes half-written checkpoints a killed run left behind.
-    func removeLeftoverPartials() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix(".checkpoint-") && name.hasSuffix(".partial") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
-        }
     }
 
     /// Writes the model and tokenizer files only (for `OUTPUT_DIR/final`), atomically.
     public func saveModel(_ model: GPT2Model, tokenizerFiles: [URL], name: String) throws -> URL {
+        try writeAtomically(name: name) { temporary in
+            try HFCheckpoint.save(model, to: temporary)
+            try Self.copy(tokenizerFiles, into: temporary)
+        }
+    }
+
+    /// Fills the hidden directory `.NAME.partial` with `body`, then puts it in place of `NAME`
+    /// (an older `NAME` is hidden first and deleted once the new one is in place). On failure the
+    /// partial directory is removed, the older `NAME` restored, and the error rethrown.
+    func writeAtomically(name: String, _ body: (URL) throws -> Void) throws -> URL {
         let final = directory.appendingPathComponent(name)
         let temporary = directory.appendingPathComponent(".\(name).partial")
-        try? FileManager.default.removeItem(at: temporary)
-        try HFCheckpoint.save(model, to: temporary)
-        try Self.copy(tokenizerFiles, into: temporary)
-        if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
-        try FileManager.default.moveItem(at: temporary, to: final)
+        let manager = FileManager.default
+        try? manager.removeItem(at: temporary)
+        var older: URL?
+        do {
+            try body(temporary)
+            if manager.fileExists(atPath: final.path) { older = try hide(final) }
+            try manager.moveItem(at: temporary, to: final)
+        } catch {
+            try? manager.removeItem(at: temporary)
+            if let older, !manager.fileExists(atPath: final.path) { try? manager.moveItem(at: older, to: final) }
+            throw error
+        }
+        if let older { try removeItem(older) }
         return final
+    }
+
+    /// Deletes `item` after renaming it to a hidden name, so a kill in the middle of the deletion
+    /// leaves no half-deleted directory under a visible name (the next save removes the rest).
+    func discard(_ item: URL) throws {
+        try removeItem(try hide(item))
+    }
+
+    /// Renames `item` to `.NAME.deleting` beside it and returns the new URL.
+    func hide(_ item: URL) throws -> URL {
+        let hidden = directory.appendingPathComponent(".\(item.lastPathComponent).deleting")
+        try? FileManager.default.removeItem(at: hidden)
+        try FileManager.default.moveItem(at: item, to: hidden)
+        return hidden
+    }
+
+    /// Removes half-written checkpoints and half-deleted ones that a killed run left behind.
+    func removeLeftovers() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".") && (name.hasSuffix(".partial") || name.hasSuffix(".deleting")) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
     }
 
     static func write(_ contents: Contents, to directory: URL) throws {

@@ -25,25 +25,42 @@ public enum ReferenceLogProbs {
     }
 }
 
-/// Reference log-probs of every pair of a data set, stored beside the data in a file whose name
-/// carries a fingerprint of the reference weights and of the tokenized pairs (so any change of
-/// model, data, tokenizer, template or truncation gives a different file).
+/// Reference log-probs of every pair of a data set, stored in a file whose name carries a
+/// fingerprint of the reference weights and of the tokenized pairs (so any change of model, data,
+/// tokenizer, template or truncation gives a different file): beside the data when that directory
+/// is writable, else in the run directory, or in `ref_cache_dir` when one is set.
 public struct ReferenceCache: Equatable, Sendable {
     /// Σ log p_ref over the chosen completion of pair i.
     public var chosen: [Double]
     /// Σ log p_ref over the rejected completion of pair i.
     public var rejected: [Double]
 
-    /// The cache file for `dataset` read from `dataURL` and scored by `model`.
-    public static func url(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset) -> URL {
+    /// The cache file's name for `dataset` read from `dataURL` and scored by `model`.
+    public static func fileName(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset) -> String {
         var hash = ContentHash()
         hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(model.parameters.buffer)))
         for pair in dataset.pairs {
             hash.update(pair.chosen.ids + [Int32(pair.chosen.promptLength)])
             hash.update(pair.rejected.ids + [Int32(pair.rejected.promptLength)])
         }
-        return dataURL.deletingLastPathComponent()
-            .appendingPathComponent(dataURL.lastPathComponent + ".ref-logps-\(hash.hex).json")
+        return dataURL.lastPathComponent + ".ref-logps-\(hash.hex).json"
+    }
+
+    /// The directories a cache is looked for in, in order: `cacheDirectory` alone when set, else
+    /// the data's directory, then the run directory.
+    public static func searchDirectories(dataURL: URL, cacheDirectory: URL?, runDirectory: URL) -> [URL] {
+        cacheDirectory.map { [$0] } ?? [dataURL.deletingLastPathComponent(), runDirectory]
+    }
+
+    /// The first of `directories` a new file can be created in (tried by creating and removing
+    /// one, which also catches read-only mounts and missing directories), or nil.
+    public static func firstWritable(_ directories: [URL]) -> URL? {
+        directories.first { directory in
+            let probe = directory.appendingPathComponent(".dpo-ddp-write-test-\(getpid())")
+            guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else { return false }
+            try? FileManager.default.removeItem(at: probe)
+            return true
+        }
     }
 
     /// Reads a cache file, checking it covers `pairCount` pairs.

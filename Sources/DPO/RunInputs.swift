@@ -13,12 +13,24 @@ public enum RunInputs {
             model.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
             return model
         }
+        return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable)
+    }
+
+    /// The shape of the model `spec` names (a size name or a checkpoint directory's `config.json`),
+    /// without reading any weights.
+    public static func modelConfig(_ spec: String) throws -> GPT2Config {
+        if let config = GPT2Config.named(spec) { return config }
+        return try HFConfigFile.read(checkpointDirectory(spec).appendingPathComponent("config.json"))
+    }
+
+    /// `spec` as a directory, or an error naming the size names it could have been.
+    static func checkpointDirectory(_ spec: String) throws -> URL {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TrainingError("model \(spec) is neither a checkpoint directory nor a size name ("
                 + GPT2Config.namedSizes.map(\.name).joined(separator: ", ") + ")")
         }
-        return try HFCheckpoint.load(from: URL(fileURLWithPath: spec), trainable: trainable)
+        return URL(fileURLWithPath: spec)
     }
 
     /// The tokenizer files to use: `explicit` if given; else the model directory's `tokenizer.json`

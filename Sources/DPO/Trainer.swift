@@ -19,6 +19,8 @@ public final class Trainer {
     public var onLog: ((LogRecord) -> Void)?
     /// Called on rank 0 after each checkpoint is written.
     public var onCheckpoint: ((URL) -> Void)?
+    /// The run directory's lock (rank 0), held for as long as this trainer lives.
+    public var runDirectoryLock: RunDirectoryLock?
 
     let communicator: any Communicator
     let data: TrainingData
@@ -324,18 +326,47 @@ public final class Trainer {
         reference = (.cache(train), eval.map { .cache($0) } ?? .none)
     }
 
+    /// The reference log-probs of `dataset` from an existing cache file, or computed (each rank a
+    /// share) and written to the first writable place (see `ReferenceCache`), which rank 0 picks
+    /// before the computation. Rank 0 alone reads an existing file and sends it to every rank, so
+    /// nodes without a shared file system agree.
     func cachedReference(model: GPT2Model, dataset: PreferenceDataset, url: URL) throws -> ReferenceCache {
-        let cacheURL = ReferenceCache.url(dataURL: url, model: model, dataset: dataset)
-        if FileManager.default.fileExists(atPath: cacheURL.path) {
-            return try ReferenceCache.read(cacheURL, pairCount: dataset.pairs.count)
+        let name = ReferenceCache.fileName(dataURL: url, model: model, dataset: dataset)
+        let directories = ReferenceCache.searchDirectories(
+            dataURL: url, cacheDirectory: config.refCacheDir.map(URL.init(fileURLWithPath:)), runDirectory: store.directory)
+        let n = dataset.pairs.count
+        var sums = [Double](repeating: 0, count: 2 * n)
+        var found: [Int64] = [0]
+        var destination: URL?
+        if communicator.rank == 0 {
+            let files = directories.map { $0.appendingPathComponent(name) }
+            if let existing = files.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+                let cache = try ReferenceCache.read(existing, pairCount: n)
+                sums = cache.chosen + cache.rejected
+                found[0] = 1
+                print("reference log-probs of \(n) pairs read from \(existing.path)")
+            } else {
+                guard let directory = ReferenceCache.firstWritable(directories) else {
+                    throw TrainingError("precompute_ref: cannot write the reference cache in "
+                        + directories.map(\.path).joined(separator: " or ") + "; set --ref-cache-dir to a writable directory")
+                }
+                destination = directory.appendingPathComponent(name)
+            }
+        }
+        try found.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
+        if found[0] == 1 {
+            try sums.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
+            return ReferenceCache(chosen: Array(sums[..<n]), rejected: Array(sums[n...]))
         }
         let start = ContinuousClock.now
         let cache = try ReferenceCache.compute(model: model, dataset: dataset, microBatchSize: layout.microBatchSize,
                                                padID: data.padID, communicator: communicator)
-        if communicator.rank == 0 {
-            try cache.write(to: cacheURL)
-            print("reference log-probs of \(dataset.pairs.count) pairs computed in "
-                + String(format: "%.1f s", (ContinuousClock.now - start).inSeconds) + ", cached in \(cacheURL.path)")
+        if let destination {
+            try cache.write(to: destination)
+            let fallback = config.refCacheDir == nil && destination.deletingLastPathComponent() != directories[0]
+            print("reference log-probs of \(n) pairs computed in "
+                + String(format: "%.1f s", (ContinuousClock.now - start).inSeconds) + ", cached in \(destination.path)"
+                + (fallback ? " (the data's directory \(directories[0].path) is not writable)" : ""))
         }
         try communicator.barrier()
         return cache

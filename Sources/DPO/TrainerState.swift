@@ -38,11 +38,12 @@ public struct TrainerState: Codable, Equatable, Sendable {
 extension TrainerState {
     /// Settings a resumed run may change: they do not alter the math of a step (how the global
     /// batch is split, threads, how gradients and optimiser state are spread over ranks, logging
-    /// and saving, where the data lives, the step budget).
+    /// and saving, where the data lives, the step budget). The model and the reference model are
+    /// not among them: they define what is trained and what it is compared against.
     public static let resumableChanges: Set<String> = [
         "micro_batch_size", "threads", "zero", "bucket_cap_mb", "debug", "check_gradients", "logging_steps", "eval_steps",
-        "save_steps", "save_total_limit", "output_dir", "max_steps", "epochs", "data", "eval_data",
-        "model", "ref_model", "tokenizer", "chat_template", "fail_at_step", "fail_rank",
+        "save_steps", "save_total_limit", "output_dir", "overwrite_output_dir", "ref_cache_dir", "max_steps", "epochs", "data", "eval_data",
+        "tokenizer", "chat_template", "fail_at_step", "fail_rank",
     ]
 
     /// Refuses to resume a run whose settings differ from the saved run's in a way that changes

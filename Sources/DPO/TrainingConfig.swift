@@ -19,7 +19,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var evalData: String?
     /// Layout of the data rows; nil detects it from the first row.
     public var dataFormat: DataFormat?
-    /// Most tokens in prompt + completion per sequence.
+    /// Most tokens in prompt + completion per sequence; at most the models' `n_positions`
+    /// (the command line defaults it to min(1024, n_positions), see `ContextLength`).
     public var maxLength: Int = 1024
     /// Which end of a longer sequence is kept.
     public var truncationMode: TruncationMode = .keepStart
@@ -38,9 +39,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var simpoGamma: Double = 0.5
     /// Treat the reference log-ratio as 0 (no reference model).
     public var referenceFree: Bool = false
-    /// Compute reference log-probs once for the whole data set, cache them beside the data and
-    /// hold no reference model during training.
+    /// Compute reference log-probs once for the whole data set, cache them (see `ref_cache_dir`)
+    /// and hold no reference model during training.
     public var precomputeRef: Bool = false
+    /// Where `precompute_ref` keeps its cache files; default: beside the data when that directory
+    /// is writable, else the run directory.
+    public var refCacheDir: String?
     /// Run each pair as `[prompt | chosen | rejected]`, computing the prompt once (same numbers,
     /// less work; see `ScoringOptions.sharedPrompt`).
     public var sharedPrompt: Bool = true
@@ -88,6 +92,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var saveTotalLimit: Int?
     /// Run directory: metrics, checkpoints, final model, report.
     public var outputDir: String = "runs/dpo"
+    /// Let a new (not resumed) run replace the checkpoints, metrics and models of an earlier run
+    /// in `output_dir` (Hugging Face's name); without it such a run is refused.
+    public var overwriteOutputDir: Bool = false
     /// Seed of the data order (and of random initialisation for size names).
     public var seed: Int = 42
     /// Threads for the memory-bound kernels per rank; default cores / ranks.
@@ -116,6 +123,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
         case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
         case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
+        case refCacheDir = "ref_cache_dir"
         case sharedPrompt = "shared_prompt"
         case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"
         case warmupRatio = "warmup_ratio", maxGradNorm = "max_grad_norm", weightDecay = "weight_decay"
@@ -123,7 +131,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case batchSize = "batch_size", microBatchSize = "micro_batch_size", maxSteps = "max_steps", epochs
         case sftSteps = "sft_steps", sftLearningRate = "sft_learning_rate"
         case loggingSteps = "logging_steps", evalSteps = "eval_steps", saveSteps = "save_steps"
-        case saveTotalLimit = "save_total_limit", outputDir = "output_dir", seed, threads
+        case saveTotalLimit = "save_total_limit", outputDir = "output_dir", overwriteOutputDir = "overwrite_output_dir"
+        case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
@@ -163,6 +172,7 @@ extension TrainingConfig {
         if !data.isEmpty { data = absolute(data) }
         evalData = evalData.map(absolute)
         chatTemplate = chatTemplate.map(absolute)
+        refCacheDir = refCacheDir.map(absolute)
         outputDir = absolute(outputDir)
     }
 }

@@ -13,7 +13,13 @@ public enum TrainingRun {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         KernelThreads.set(config.debug ? 1 : config.threads ?? max(1, cores / communicator.size))
         let output = URL(fileURLWithPath: config.outputDir)
-        if communicator.rank == 0 { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
+        try config.checkMaxLength()
+        var lock: RunDirectoryLock?
+        if communicator.rank == 0 {
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            lock = try RunDirectoryLock(directory: output)
+            if resume == nil { try RunDirectoryContents.prepareFreshRun(in: output, overwrite: config.overwriteOutputDir) }
+        }
 
         let tokenizerFiles = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: config.model)
         let tokenizer = try RunInputs.tokenizer(tokenizerFiles)
@@ -31,6 +37,7 @@ public enum TrainingRun {
         if let resume {
             let url = try checkpointURL(resume, output: output)
             let saved = try CheckpointStore.load(url)
+            try checkSameModel(checkpoint: url, saved: (saved.state.config.model, saved.model.config), now: config.model)
             try TrainerState.checkResumable(saved: saved.state.config, now: config)
             policy = saved.model
             resumed = (saved.state, saved.moments, saved.reference)
@@ -44,7 +51,18 @@ public enum TrainingRun {
         }
         let trainer = try Trainer(config: config, data: data, policy: policy, communicator: communicator, resume: resumed,
                                   loadInitialModel: { try RunInputs.model(config.model, seed: config.seed, trainable: false) })
+        trainer.runDirectoryLock = lock
         return (trainer, summary)
+    }
+
+    /// A resumed run must start from the model the checkpoint was trained from: another one would
+    /// train the checkpoint's weights against a reference rebuilt from a different model.
+    static func checkSameModel(checkpoint: URL, saved: (name: String, config: GPT2Config), now: String) throws {
+        guard saved.name != now else { return }
+        let shape = (try? RunInputs.modelConfig(now).shapeDescription) ?? "unreadable"
+        throw TrainingError("cannot resume: \(checkpoint.path) was trained from model \(saved.name) "
+            + "(\(saved.config.shapeDescription)), but this run names model \(now) (\(shape)); "
+            + "resume with the same model, or start a new run")
     }
 
     /// Every rank must train with the same settings on the same tokenized pairs: fingerprints of

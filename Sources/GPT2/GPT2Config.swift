@@ -30,6 +30,12 @@ public struct GPT2Config: Equatable, Sendable {
     /// Channels per attention head.
     public var headSize: Int { nEmbd / nHead }
 
+    /// The shape in `config.json`'s names, for messages: `n_layer=2, n_head=2, ...`.
+    public var shapeDescription: String {
+        "n_layer=\(nLayer), n_head=\(nHead), n_embd=\(nEmbd), n_positions=\(nPositions), "
+            + "vocab_size=\(vocabSize), n_inner=\(nInner)"
+    }
+
     /// The sizes `--model` accepts by name: OpenAI's four GPT-2 sizes and small test sizes that
     /// share GPT-2's vocabulary.
     public static let namedSizes: [(name: String, config: GPT2Config)] = [

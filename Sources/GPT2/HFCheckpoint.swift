@@ -40,11 +40,11 @@ public enum HFCheckpoint {
             }
             guard let tensor = model.layout.tensor(named: name) else {
                 throw CheckpointError(url, "unexpected tensor \(fileName) \(shape) for a model with "
-                    + describe(model.config))
+                    + model.config.shapeDescription)
             }
             guard tensor.shape == shape else {
                 throw CheckpointError(url, "tensor \(fileName) has shape \(shape) but \(tensor.name) must be "
-                    + "\(tensor.shape) for a model with \(describe(model.config))")
+                    + "\(tensor.shape) for a model with \(model.config.shapeDescription)")
             }
             guard loaded.insert(name).inserted else {
                 throw CheckpointError(url, "tensor \(name) appears twice (with and without the transformer. prefix)")
@@ -56,7 +56,7 @@ public enum HFCheckpoint {
         guard missing.isEmpty else {
             throw CheckpointError(url, "missing tensors \(missing.prefix(5).joined(separator: ", "))"
                 + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + " for a model with "
-                + describe(model.config))
+                + model.config.shapeDescription)
         }
         if let lmHead {
             let wte = model.layout.tensors[0]
@@ -95,10 +95,5 @@ public enum HFCheckpoint {
         let parts = name.split(separator: ".")
         return parts.count == 4 && parts[0] == "h" && Int(parts[1]) != nil && parts[2] == "attn"
             && (parts[3] == "bias" || parts[3] == "masked_bias")
-    }
-
-    static func describe(_ c: GPT2Config) -> String {
-        "n_layer=\(c.nLayer), n_head=\(c.nHead), n_embd=\(c.nEmbd), n_positions=\(c.nPositions), "
-            + "vocab_size=\(c.vocabSize), n_inner=\(c.nInner)"
     }
 }

@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let communicator = try CommunicatorFactory.make()
         do {
-            var config = try options.resolved(configFile: self.config, worldSize: communicator.size)
+            var config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: [policy])
             config.data = config.evalData ?? config.data
             let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
             let tokenizer = try RunInputs.tokenizer(files)

@@ -11,8 +11,9 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Continue a prompt with a GPT-2 model (greedy, temperature, top-k, top-p sampling).",
         discussion: """
             Prints the prompt and its continuation on standard output as the tokens come, and the \
-            stop reason and speed on standard error. Generation stops at <|endoftext|> (not printed), \
-            after --max-new-tokens, or when the sequence fills the model's n_positions. Sampling \
+            stop reason and speed on standard error. Generation stops at <|endoftext|> (not printed) \
+            or after --max-new-tokens; the prompt's tokens plus --max-new-tokens must fit the model's \
+            n_positions (checked before generating). Sampling \
             follows transformers: logits / temperature, then top-k, then top-p; the same --seed gives \
             the same text. An empty prompt starts from <|endoftext|>.
 
@@ -70,10 +71,11 @@ struct GenerateCommand: ParsableCommand {
         let gpt = try RunInputs.model(model, seed: Int(truncatingIfNeeded: seed), trainable: false)
         let encoded = tokenizer.encode(prompt)
         let ids = encoded.isEmpty ? [tokenizer.endOfTextID] : encoded
-        guard ids.count <= gpt.config.nPositions else {
-            throw GenerationError.contextFull(tokens: ids.count, capacity: gpt.config.nPositions)
+        guard ids.count + maxNewTokens <= gpt.config.nPositions else {
+            throw ValidationError("\(ids.count) prompt tokens + --max-new-tokens \(maxNewTokens) = \(ids.count + maxNewTokens) "
+                + "exceed the n_positions \(gpt.config.nPositions) of model \(model): shorten the prompt or lower --max-new-tokens")
         }
-        let generator = try GPT2Generator(model: gpt, capacity: min(gpt.config.nPositions, ids.count + maxNewTokens))
+        let generator = try GPT2Generator(model: gpt, capacity: ids.count + maxNewTokens)
         var sampler = try TokenSampler(settings: settings, seed: seed, vocabularySize: gpt.config.vocabSize)
 
         let output = FileHandle.standardOutput

@@ -16,8 +16,8 @@ struct DataOptions: ParsableArguments {
         discussion: "Default: detected from the first row (see docs/data-formats.md)."))
     var dataFormat: DataFormat?
 
-    @Option(help: "Most tokens in prompt + completion per sequence.")
-    var maxLength = 1024
+    @Option(help: "Most tokens in prompt + completion per sequence (default 1024, or the model's n_positions if smaller).")
+    var maxLength: Int?
 
     @Option(help: "Which end of a longer sequence to keep: keep_start (drops pairs whose prompt fills max-length) or keep_end.")
     var truncationMode = TruncationMode.keepStart
@@ -29,19 +29,20 @@ struct DataOptions: ParsableArguments {
     var chatTemplate: String?
 
     func validate() throws {
-        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+        guard (maxLength ?? 2) >= 2 else { throw ValidationError("--max-length must be at least 2") }
     }
 
-    /// The options as the loader's settings.
-    func settings() throws -> PreferenceDataSettings {
+    /// The options as the loader's settings; `defaultMaxLength` when `--max-length` is not given.
+    func settings(defaultMaxLength: Int = 1024) throws -> PreferenceDataSettings {
         PreferenceDataSettings(
-            format: dataFormat, maxLength: maxLength, truncationMode: truncationMode,
+            format: dataFormat, maxLength: maxLength ?? defaultMaxLength, truncationMode: truncationMode,
             chatTemplate: try chatTemplate.map { try ChatTemplate.load(URL(fileURLWithPath: $0)) } ?? .plain)
     }
 
-    /// Reads and tokenizes the data set.
-    func load(tokenizer: GPT2Tokenizer) throws -> PreferenceDataset {
-        try PreferenceDataset.load(url: URL(fileURLWithPath: data), tokenizer: tokenizer, settings: try settings())
+    /// Reads and tokenizes the data set (`defaultMaxLength` when `--max-length` is not given).
+    func load(tokenizer: GPT2Tokenizer, defaultMaxLength: Int = 1024) throws -> PreferenceDataset {
+        try PreferenceDataset.load(url: URL(fileURLWithPath: data), tokenizer: tokenizer,
+                                   settings: try settings(defaultMaxLength: defaultMaxLength))
     }
 }
 

@@ -37,7 +37,11 @@ struct LogpsCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1") }
         let files = try RunInputs.tokenizerFiles(explicit: tokenizer, model: model)
         let tokenizer = try RunInputs.tokenizer(files)
-        let dataset = try data.load(tokenizer: tokenizer)
+        let shape = try RunInputs.modelConfig(model)
+        if let maxLength = data.maxLength {
+            try ContextLength.check(maxLength: maxLength, setting: "max_length", models: [(model, shape)])
+        }
+        let dataset = try data.load(tokenizer: tokenizer, defaultMaxLength: ContextLength.defaultMaxLength(models: [shape]))
         FileHandle.standardError.write(Data("data \(data.data): \(dataset.report.summary)\n".utf8))
         let policy = try RunInputs.model(model, seed: seed, trainable: false)
         for start in stride(from: 0, to: dataset.pairs.count, by: batchSize) {

@@ -24,7 +24,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Row layout: standard, implicit-prompt, conversational, alpaca, sharegpt (default: detected).")
     var dataFormat: DataFormat?
 
-    @Option(help: "Most tokens in prompt + completion (default 1024).")
+    @Option(help: "Most tokens in prompt + completion (default 1024, or the model's n_positions if smaller).")
     var maxLength: Int?
 
     @Option(help: "keep_start (default) or keep_end.")
@@ -51,8 +51,11 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Use a zero reference log-ratio (no reference model).")
     var referenceFree: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them beside the data, hold no reference model.")
+    @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them (see --ref-cache-dir), hold no reference model.")
     var precomputeRef: Bool?
+
+    @Option(help: "Directory of --precompute-ref's cache files (default: beside the data if writable, else --output-dir).")
+    var refCacheDir: String?
 
     @Flag(inversion: .prefixedNo, help: "Compute each pair's prompt once for both completions (default; same numbers, less work).")
     var sharedPrompt: Bool?
@@ -117,6 +120,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Run directory (default runs/dpo).")
     var outputDir: String?
 
+    @Flag(inversion: .prefixedNo, help: "Let a new run replace an earlier run's checkpoints, metrics and models in --output-dir (else refused).")
+    var overwriteOutputDir: Bool?
+
     @Option(help: "Seed of the data order and of random initialisation (default 42).")
     var seed: Int?
 
@@ -159,6 +165,7 @@ struct TrainOptions: ParsableArguments {
         if let simpoGamma { config.simpoGamma = simpoGamma }
         if let referenceFree { config.referenceFree = referenceFree }
         if let precomputeRef { config.precomputeRef = precomputeRef }
+        if let refCacheDir { config.refCacheDir = refCacheDir }
         if let sharedPrompt { config.sharedPrompt = sharedPrompt }
         if let learningRate { config.learningRate = learningRate }
         if let lrScheduler { config.lrScheduler = lrScheduler }
@@ -180,6 +187,7 @@ struct TrainOptions: ParsableArguments {
         if let saveSteps { config.saveSteps = saveSteps }
         if let saveTotalLimit { config.saveTotalLimit = saveTotalLimit }
         if let outputDir { config.outputDir = outputDir }
+        if let overwriteOutputDir { config.overwriteOutputDir = overwriteOutputDir }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
         if let zero { config.zero = zero }
@@ -191,15 +199,27 @@ struct TrainOptions: ParsableArguments {
     }
 
     /// Defaults, then the config file (or, with neither a config file nor `--data`, the
-    /// embedded default `configs/default.yaml`), then these options; validated for `worldSize` ranks.
-    func resolved(configFile: String?, worldSize: Int) throws -> TrainingConfig {
+    /// embedded default `configs/default.yaml`), then these options; validated for `worldSize`
+    /// ranks. `max_length`, when neither sets it, is min(1024, n_positions) of the models that
+    /// score the run (the policy, `ref_model` and `scoredBy`), and it is refused above theirs.
+    func resolved(configFile: String?, worldSize: Int, scoredBy extra: [String] = []) throws -> TrainingConfig {
         var config = TrainingConfig()
         var file = configFile
         if file == nil && data == nil { file = try DefaultConfig.path() }
-        if let file { try ConfigFile.options(path: file).apply(to: &config) }
+        var explicitMaxLength = maxLength
+        if let file {
+            let fileOptions = try ConfigFile.options(path: file)
+            try fileOptions.apply(to: &config)
+            explicitMaxLength = explicitMaxLength ?? fileOptions.maxLength
+        }
         try apply(to: &config)
         config.makePathsAbsolute()
         try config.validate(worldSize: worldSize)
+        if explicitMaxLength == nil {
+            let models = try config.scoringModels().map(\.config) + extra.map(RunInputs.modelConfig)
+            config.maxLength = ContextLength.defaultMaxLength(models: models)
+        }
+        try config.checkMaxLength(alsoScoredBy: extra)
         return config
     }
 

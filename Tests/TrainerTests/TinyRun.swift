@@ -11,8 +11,11 @@ final class TinyRun {
     let directory: URL
     let modelDirectory: URL
     let dataURL: URL
+    /// The model's `n_positions`, which is also the configs' `max_length`.
+    let positions: Int
 
     init(positions: Int = 64) throws {
+        self.positions = positions
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         modelDirectory = directory.appendingPathComponent("model")
@@ -40,6 +43,7 @@ final class TinyRun {
         config.model = modelDirectory.path
         config.data = dataURL.path
         config.outputDir = directory.appendingPathComponent(output).path
+        config.maxLength = positions
         config.batchSize = 8
         config.learningRate = 1e-2
         config.lrScheduler = .constant
