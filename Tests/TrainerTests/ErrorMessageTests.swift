@@ -80,8 +80,8 @@ final class ErrorMessageTests: XCTestCase {
 
     func testReadOnlyOutputDirectoryNamesItAndTheCause() throws {
         let run = try TinyRun()
-        let mount = try TmpfsMount(run.directory.appendingPathComponent("ro"), options: "ro,size=1m")
-        defer { mount.unmount() }
+        let mount = try TmpfsMount(bytes: 1 << 20)
+        try mount.makeReadOnly()
         let output = mount.directory.appendingPathComponent("run")
         assertPlain(try dpoDDP(["train", "--model", run.modelDirectory.path, "--data", run.dataURL.path, "--max-steps", "1",
                                 "--output-dir", output.path]),
@@ -95,8 +95,7 @@ final class ErrorMessageTests: XCTestCase {
     /// 64 KiB hold the run's small files but not the first checkpoint's weights (3.2 MB).
     func testFullDiskNamesTheFileAndTheCause() throws {
         let run = try TinyRun()
-        let mount = try TmpfsMount(run.directory.appendingPathComponent("full"), options: "size=64k")
-        defer { mount.unmount() }
+        let mount = try TmpfsMount(bytes: 1 << 16)
         let output = mount.directory.appendingPathComponent("run")
         let outcome = try dpoDDP(["train", "--model", run.modelDirectory.path, "--data", run.dataURL.path, "--max-steps", "1",
                                   "--output-dir", output.path])
@@ -107,8 +106,7 @@ final class ErrorMessageTests: XCTestCase {
     /// The metrics log is appended through a file handle, whose errors name no file.
     func testMetricsWriterOnAFullDiskNamesTheLog() throws {
         let run = try TinyRun()
-        let mount = try TmpfsMount(run.directory.appendingPathComponent("full"), options: "size=64k")
-        defer { mount.unmount() }
+        let mount = try TmpfsMount(bytes: 1 << 16)
         let log = mount.directory.appendingPathComponent("metrics.jsonl")
         let writer = try MetricsWriter(url: log, keepingThrough: 0)
         let record = LogRecord(step: 1, epoch: 0.1, phase: "dpo", values: ["loss": 0.69])
@@ -116,26 +114,5 @@ final class ErrorMessageTests: XCTestCase {
         XCTAssertThrowsError(try (0..<4096).forEach { _ in try writer.append(record) }) {
             XCTAssertEqual("\($0)", "\(log.path): no space left on device")
         }
-    }
-}
-
-/// A tmpfs mounted over a fresh directory for the length of a test (the tests run as root, for
-/// whom a read-only `chmod` changes nothing); skips the test where mounting is not permitted.
-struct TmpfsMount {
-    let directory: URL
-
-    init(_ directory: URL, options: String) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let outcome = try ProcessRunner.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", options, "none", directory.path],
-                                            environment: ProcessInfo.processInfo.environment, timeout: 30)
-        guard outcome.status == 0 else {
-            throw XCTSkip("mounting a tmpfs is not permitted here (mount -t tmpfs -o \(options): \(outcome.output))")
-        }
-        self.directory = directory
-    }
-
-    func unmount() {
-        _ = try? ProcessRunner.run(URL(fileURLWithPath: "/bin/umount"), [directory.path],
-                                   environment: ProcessInfo.processInfo.environment, timeout: 30)
     }
 }
