@@ -3,7 +3,7 @@
 //
 // Targets are layered lowest first; each imports only targets below it (see docs/architecture.md):
 //   CMPI, CBLAS, CLaneMath -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
-//   -> Distributed -> DPO -> dpo-ddp
+//   -> Distributed -> DPO -> dpo-ddp; FileErrors (file failures in plain words) under every target that reads or writes files
 import PackageDescription
 
 import Foundation
@@ -45,16 +45,17 @@ let package = Package(
         .systemLibrary(name: "CLaneMath"),
         .target(name: "MPIShim", dependencies: ["CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CLaneMath"], swiftSettings: optimize),
-        .target(name: "Safetensors"),
-        .target(name: "GPT2", dependencies: ["Kernels", "Safetensors"], swiftSettings: optimize),
-        .target(name: "Tokenizer", resources: [.copy("Resources/gpt2")], swiftSettings: optimize),
-        .target(name: "PreferenceData", dependencies: ["Tokenizer"]),
+        .target(name: "FileErrors"),
+        .target(name: "Safetensors", dependencies: ["FileErrors"]),
+        .target(name: "GPT2", dependencies: ["Kernels", "Safetensors", "FileErrors"], swiftSettings: optimize),
+        .target(name: "Tokenizer", dependencies: ["FileErrors"], resources: [.copy("Resources/gpt2")], swiftSettings: optimize),
+        .target(name: "PreferenceData", dependencies: ["Tokenizer", "FileErrors"]),
         .target(name: "Distributed", dependencies: ["MPIShim"]),
-        .target(name: "DPO", dependencies: ["GPT2", "PreferenceData", "Distributed", "Kernels"],
+        .target(name: "DPO", dependencies: ["GPT2", "PreferenceData", "Distributed", "Kernels", "FileErrors"],
                 swiftSettings: optimize),
-        .target(name: "RunReport"),
+        .target(name: "RunReport", dependencies: ["FileErrors"]),
         .executableTarget(name: "dpo-ddp", dependencies: [
-            "DPO", "GPT2", "Kernels", "Safetensors", "Tokenizer", "PreferenceData", "Distributed", "RunReport",
+            "DPO", "GPT2", "Kernels", "Safetensors", "Tokenizer", "PreferenceData", "Distributed", "RunReport", "FileErrors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -68,7 +69,7 @@ let package = Package(
         .testTarget(name: "PreferenceDataTests", dependencies: ["PreferenceData", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport", "dpo-ddp"]),
         .testTarget(name: "TrainerTests", dependencies: ["DPO", "GPT2", "Distributed", "PreferenceData", "Tokenizer",
-                                                         "Safetensors", "TestSupport", "dpo-ddp"],
+                                                         "Safetensors", "TestSupport", "dpo-ddp", "FileErrors"],
                     resources: [.copy("Fixtures")]),
         // Helpers shared by test targets (running the built binary under a time limit).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

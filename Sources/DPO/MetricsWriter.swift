@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// One logged step: TRL-named metrics (train, or `eval_`-prefixed) with the step and epoch.
@@ -11,6 +12,14 @@ public struct LogRecord: Sendable {
     /// Metric name → value.
     public var values: [String: Double]
 
+    /// A record of `values` after optimiser step `step`.
+    public init(step: Int, epoch: Double, phase: String, values: [String: Double]) {
+        self.step = step
+        self.epoch = epoch
+        self.phase = phase
+        self.values = values
+    }
+
     /// The record as one JSON object with sorted keys (`step`, `epoch`, `phase` and every metric).
     public var jsonLine: String {
         var object: [String: Any] = ["step": step, "epoch": epoch, "phase": phase]
@@ -23,6 +32,7 @@ public struct LogRecord: Sendable {
 /// `OUTPUT_DIR/metrics.jsonl`: one JSON object per logged step, appended and flushed as it comes.
 public final class MetricsWriter {
     private let handle: FileHandle
+    private let url: URL
 
     /// Opens the log for appending, first dropping records after `step` (left by a run that
     /// stopped after its last checkpoint), so a resumed run's log reads like an uninterrupted one.
@@ -37,18 +47,21 @@ public final class MetricsWriter {
             }
             try (kept.map { $0 + "\n" }.joined()).write(to: url, atomically: true, encoding: .utf8)
         } else {
-            guard manager.createFile(atPath: url.path, contents: nil) else {
-                throw TrainingError("cannot create \(url.path)")
-            }
+            try Data().write(to: url)
         }
         handle = try FileHandle(forWritingTo: url)
+        self.url = url
         try handle.seekToEnd()
     }
 
     deinit { try? handle.close() }
 
-    /// Appends one record.
+    /// Appends one record. A failed write (a full disk) names the file: a handle's errors do not.
     public func append(_ record: LogRecord) throws {
-        try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+        do {
+            try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+        } catch {
+            throw FileError(error, path: url.path) ?? error
+        }
     }
 }

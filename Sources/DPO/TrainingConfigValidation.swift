@@ -45,7 +45,9 @@ extension TrainingConfig {
         }
         if !(adamEpsilon > 0) { try fail("adam_epsilon must be > 0, got \(adamEpsilon)") }
         if loggingSteps < 1 { try fail("logging_steps must be >= 1, got \(loggingSteps)") }
-        if evalSteps < 0 || saveSteps < 0 { try fail("eval_steps and save_steps must be >= 0") }
+        for (key, value) in [("eval_steps", evalSteps), ("save_steps", saveSteps)] where value < 0 {
+            try fail("\(key) must be >= 0 (0: only at the end), got \(value)")
+        }
         if let limit = saveTotalLimit, limit < 1 { try fail("save_total_limit must be >= 1, got \(limit)") }
         if let threads, threads < 1 { try fail("threads must be >= 1, got \(threads)") }
         if ![0, 1].contains(zero) {
@@ -54,6 +56,9 @@ extension TrainingConfig {
         if !(bucketCapMB >= 0) { try fail("bucket_cap_mb must be >= 0 (0: one all-reduce after the backward pass), got \(bucketCapMB)") }
         if failAtStep != nil && !debug { try fail("fail_at_step is a debugging aid: it needs --debug") }
         if !(0..<worldSize).contains(failRank) { try fail("fail_rank must be a rank in 0..<\(worldSize), got \(failRank)") }
+        if referenceFree, let refModel {
+            try fail("reference_free and ref_model conflict: reference_free uses no reference model, yet ref_model names \(refModel); drop one")
+        }
         if precomputeRef && !lossSettings.needsReference {
             try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
         }

@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// Reading and writing GPT-2's Hugging Face `config.json`.
@@ -11,7 +12,7 @@ public enum HFConfigFile {
         do {
             object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
         } catch {
-            throw CheckpointError(url, "cannot read config: \(error.localizedDescription)")
+            throw CheckpointError(url, "cannot read config: \(FileError.cause(of: error))")
         }
         guard let json = object as? [String: Any] else {
             throw CheckpointError(url, "config is not a JSON object")

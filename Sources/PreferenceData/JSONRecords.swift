@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// One row of a data file: its parsed JSON object and the line it starts on.
@@ -20,7 +21,7 @@ enum JSONRecords {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PreferenceDataError(file: file, problem: .unreadable((error as NSError).localizedDescription))
+            throw PreferenceDataError(file: file, problem: .unreadable(FileError.cause(of: error)))
         }
         let bytes = [UInt8](data)
         var start = 0

@@ -20,4 +20,13 @@ public struct PreferenceDataReport: Equatable, Sendable {
             + "\(identicalAnswerLines.count) with chosen == rejected, \(truncatedPairs) truncated, "
             + "\(promptCutPairs) with a token merged across the prompt/completion boundary"
     }
+
+    /// The lines of the rows worth looking at, one line of text per kind (none when there are none):
+    /// the rows dropped and the rows whose answers are equal.
+    public var lineLists: [String] {
+        [("dropped (prompt fills max-length) at lines", droppedLongPromptLines),
+         ("chosen == rejected at lines", identicalAnswerLines)]
+            .filter { !$0.1.isEmpty }
+            .map { "\($0.0) \($0.1.map(String.init).joined(separator: ", "))" }
+    }
 }

@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// One logged step: a line of `metrics.jsonl`.
@@ -73,7 +74,7 @@ public struct MetricsLog: Equatable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw RunReportError(file: url.path, problem: .unreadable((error as NSError).localizedDescription))
+            throw RunReportError(file: url.path, problem: .unreadable(FileError.cause(of: error)))
         }
         return try MetricsLog(data: data, file: url.path)
     }

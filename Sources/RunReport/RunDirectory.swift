@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 extension ReportPage {
@@ -23,7 +24,7 @@ extension ReportPage {
         do {
             try Data(html.utf8).write(to: url, options: .atomic)
         } catch {
-            throw RunReportError(file: url.path, problem: .unwritable((error as NSError).localizedDescription))
+            throw RunReportError(file: url.path, problem: .unwritable(FileError.cause(of: error)))
         }
     }
 }

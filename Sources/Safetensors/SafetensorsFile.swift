@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// A validated safetensors file, read lazily: tensors are converted only when asked for.
@@ -24,7 +25,7 @@ public struct SafetensorsFile: Sendable {
         do {
             mapped = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw SafetensorsError(.io(error.localizedDescription), source: url.path)
+            throw SafetensorsError(.io(FileError.cause(of: error)), source: url.path)
         }
         try self.init(data: mapped, source: url.path)
     }

@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// Collects tensors and writes them as one safetensors file.
@@ -67,18 +68,14 @@ public struct SafetensorsWriter: Sendable {
     public func write(to url: URL) throws {
         let (header, ordered) = layout()
         do {
-            guard FileManager.default.createFile(atPath: url.path, contents: header) else {
-                throw SafetensorsError(.io("cannot create file"), source: url.path)
-            }
+            try header.write(to: url)
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
             try handle.seekToEnd()
             for entry in ordered { try handle.write(contentsOf: entry.bytes) }
             try handle.synchronize()
-        } catch let error as SafetensorsError {
-            throw error
         } catch {
-            throw SafetensorsError(.io(error.localizedDescription), source: url.path)
+            throw SafetensorsError(.io(FileError.cause(of: error)), source: url.path)
         }
     }
 

@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// The vocabulary, merges and special tokens of a byte-level BPE tokenizer, as read from disk.
@@ -30,7 +31,7 @@ public struct TokenizerFiles: Sendable {
         do {
             return try Data(contentsOf: url)
         } catch {
-            throw TokenizerError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+            throw TokenizerError.unreadable(file: url.path, reason: FileError.cause(of: error))
         }
     }
 

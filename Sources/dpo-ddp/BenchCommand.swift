@@ -1,6 +1,7 @@
 import ArgumentParser
 import DPO
 import Distributed
+import FileErrors
 import Foundation
 import GPT2
 import Kernels
@@ -95,7 +96,7 @@ struct BenchCommand: ParsableCommand {
             }
             try communicator.finalize()
         } catch {
-            communicator.abort(message: "\(error)", code: 1)
+            communicator.abort(message: FileError.message(for: error), code: 1)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileErrors
 
 /// The `dpo-ddp` command line: Direct Preference Optimization for GPT-2, data parallel over MPI.
 @main
@@ -27,9 +28,16 @@ struct DPODDP: ParsableCommand {
         defaultSubcommand: TrainCommand.self
     )
 
-    /// Picks the fast BLAS kernels for this CPU, then parses the command line and runs it.
+    /// Picks the fast BLAS kernels for this CPU, then parses the command line (negative numbers
+    /// attached to their options) and runs it. A file-system error that ends the command is
+    /// printed as `PATH: cause`, not as Foundation's error dump.
     static func main() {
         BLASRestart.ifNeeded()
-        main(nil)
+        do {
+            var command = try parseAsRoot(NegativeNumberArguments.attached(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch {
+            exit(withError: FileError(error) ?? error)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DPO
 import Distributed
+import FileErrors
 import Foundation
 
 /// `dpo-ddp eval`: the `eval_` metrics of a saved model on preference pairs.
@@ -12,7 +13,8 @@ struct EvalCommand: ParsableCommand {
             The loss, beta and reference come from the run's settings: pass the run's \
             resolved_config.yaml as --config, or the options themselves. The reference is --ref-model, \
             else the run's SFT model (OUTPUT_DIR/sft) when it had an SFT phase, else --model (the starting \
-            model). The pairs are --eval-data, else --data. Prints one JSON object.
+            model). The pairs are --eval-data, else --data. Prints one JSON object; what loading the pairs \
+            did (rows read, pairs dropped because their prompt fills --max-length, ...) goes to standard error.
 
             Examples:
               dpo-ddp eval --policy runs/default/final --config runs/default/resolved_config.yaml
@@ -36,6 +38,9 @@ struct EvalCommand: ParsableCommand {
             let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
             let tokenizer = try RunInputs.tokenizer(files)
             let dataset = try RunInputs.dataset(config.data, config: config, tokenizer: tokenizer)
+            if communicator.rank == 0 {
+                FileHandle.standardError.write(Data("data \(config.data): \(dataset.report.summary)\n".utf8))
+            }
             let model = try RunInputs.model(policy, seed: config.seed, trainable: false)
             let metrics = try ModelEvaluation.metrics(policy: model, dataset: dataset, config: config,
                                                       padID: tokenizer.endOfTextID, communicator: communicator)
@@ -46,7 +51,7 @@ struct EvalCommand: ParsableCommand {
             }
             try communicator.finalize()
         } catch {
-            communicator.abort(message: "\(error)", code: 1)
+            communicator.abort(message: FileError.message(for: error), code: 1)
         }
     }
 }

@@ -66,9 +66,7 @@ struct InspectDataCommand: ParsableCommand {
         let tokenizer = try tokenizerOptions.load()
         let dataset = try dataOptions.load(tokenizer: tokenizer)
         print("\(dataOptions.data): \(dataset.report.summary)")
-        if !dataset.report.identicalAnswerLines.isEmpty {
-            print("chosen == rejected at lines \(dataset.report.identicalAnswerLines.map(String.init).joined(separator: ", "))")
-        }
+        dataset.report.lineLists.forEach { print($0) }
         let lengths = dataset.pairs.flatMap { [$0.chosen.ids.count, $0.rejected.ids.count] }.sorted()
         if let longest = lengths.last {
             print("sequence tokens: median \(lengths[lengths.count / 2]), longest \(longest)")

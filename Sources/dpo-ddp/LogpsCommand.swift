@@ -9,7 +9,9 @@ struct LogpsCommand: ParsableCommand {
         commandName: "logps",
         abstract: "Print each pair's summed chosen/rejected completion log-probs under a model (JSON Lines).",
         discussion: """
-            One line per pair: {"pair", "line", "chosen_logp", "rejected_logp", "chosen_tokens", "rejected_tokens"}.
+            One line per pair: {"pair", "line", "chosen_logp", "rejected_logp", "chosen_tokens", "rejected_tokens"}. \
+            What loading did (rows read, pairs dropped because their prompt fills --max-length, ...) goes to \
+            standard error, as train prints it; inspect-data lists the dropped rows' lines.
 
             Examples:
               dpo-ddp logps --model runs/default/final --data data/default/eval.jsonl
@@ -40,6 +42,7 @@ struct LogpsCommand: ParsableCommand {
             try ContextLength.check(maxLength: maxLength, setting: "max_length", models: [(model, shape)])
         }
         let dataset = try data.load(tokenizer: tokenizer, defaultMaxLength: ContextLength.defaultMaxLength(models: [shape]))
+        FileHandle.standardError.write(Data("data \(data.data): \(dataset.report.summary)\n".utf8))
         let policy = try RunInputs.model(model, seed: seed, trainable: false)
         for start in stride(from: 0, to: dataset.pairs.count, by: batchSize) {
             let pairs = Array(dataset.pairs[start..<min(dataset.pairs.count, start + batchSize)])

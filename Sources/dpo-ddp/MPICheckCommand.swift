@@ -1,5 +1,6 @@
 import ArgumentParser
 import Distributed
+import FileErrors
 
 /// `dpo-ddp mpi-check`: a hidden self-test of the communicator, to run under `mpirun` or `srun`.
 ///
@@ -35,7 +36,7 @@ struct MPICheckCommand: ParsableCommand {
             try check(communicator)
             try communicator.finalize()
         } catch {
-            communicator.abort(message: "mpi-check: \(error)", code: 1)
+            communicator.abort(message: "mpi-check: " + FileError.message(for: error), code: 1)
         }
     }
 

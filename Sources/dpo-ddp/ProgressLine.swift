@@ -1,15 +1,24 @@
 import DPO
+import Distributed
 import Foundation
 
 /// The one-line progress display: step, loss, margin, accuracy, speed and ETA, redrawn in place on
-/// a terminal and printed as plain lines otherwise (logs, pipes, schedulers).
+/// a terminal and printed as plain lines otherwise (logs, pipes, schedulers, MPI launchers).
 final class ProgressLine {
     private let totalSteps: Int
     private let start = ContinuousClock.now
-    private let terminal = isatty(STDOUT_FILENO) != 0
+    private let terminal = ProgressLine.redraws(
+        stdoutIsTerminal: isatty(STDOUT_FILENO) != 0, environment: ProcessInfo.processInfo.environment)
     private var drawn = false
 
     init(totalSteps: Int) { self.totalSteps = totalSteps }
+
+    /// Whether to redraw the line in place (`\r`, `ESC[K`): only on a terminal, and never under an
+    /// MPI launcher. `mpirun` hands its ranks a pseudo-terminal even when its own output goes to a
+    /// file, so there a rank's `isatty` says nothing about where its lines end up.
+    static func redraws(stdoutIsTerminal: Bool, environment: [String: String]) -> Bool {
+        stdoutIsTerminal && !CommunicatorFactory.isLaunchedByMPI(environment: environment)
+    }
 
     func show(_ record: LogRecord) {
         let v = record.values

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DPO
 import Distributed
+import FileErrors
 import Foundation
 import RunReport
 
@@ -39,7 +40,7 @@ struct TrainCommand: ParsableCommand {
             try train(communicator: communicator)
             try communicator.finalize()
         } catch {
-            communicator.abort(message: "\(error)", code: 1)
+            communicator.abort(message: FileError.message(for: error), code: 1)
         }
     }
 

@@ -38,7 +38,7 @@ final class CommandLineTests: XCTestCase {
         try "data: pairs.jsonl\nlearnin_rate: 0.1\n".write(to: yaml, atomically: true, encoding: .utf8)
         let outcome = try train(["--config", yaml.path])
         XCTAssertNotEqual(outcome.status, 0)
-        XCTAssertTrue(outcome.output.contains("\(yaml.path): unknown key learnin_rate (did you mean learning_rate?)"), outcome.output)
+        XCTAssertTrue(outcome.output.contains("\(yaml.path):2: unknown key learnin_rate (did you mean learning_rate?)"), outcome.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("runs").path))
     }
 

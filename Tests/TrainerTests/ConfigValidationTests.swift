@@ -26,6 +26,7 @@ final class ConfigValidationTests: XCTestCase {
         try assertRefused({ $0.zero = 2 }, "zero must be 0 (every rank holds all optimiser state) or 1")
         try assertRefused({ $0.zero = -1 }, "zero must be 0")
         try assertRefused({ $0.bucketCapMB = -1 }, "bucket_cap_mb must be >= 0")
+        try assertRefused({ $0.referenceFree = true; $0.refModel = $0.model }, "reference_free and ref_model conflict")
     }
 
     func testValidConfigPasses() throws {
