@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 import GPT2
 import Safetensors
@@ -160,7 +161,7 @@ public struct CheckpointStore: Sendable {
         do {
             state = try TrainerState.decode(Data(contentsOf: stateURL))
         } catch {
-            throw TrainingError("\(stateURL.path): unreadable trainer state: \(error)")
+            throw TrainingError("\(stateURL.path): unreadable trainer state: \(FileError.cause(of: error))")
         }
         let model = try HFCheckpoint.load(from: directory)
         let optimizerFile = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizer.safetensors"))

@@ -68,6 +68,14 @@ public enum RunInputs {
         var settings = PreferenceDataSettings(format: config.dataFormat, maxLength: config.maxLength,
                                               truncationMode: config.truncationMode)
         if let template = config.chatTemplate { settings.chatTemplate = try ChatTemplate.load(URL(fileURLWithPath: template)) }
-        return try PreferenceDataset.load(url: URL(fileURLWithPath: path), tokenizer: tokenizer, settings: settings)
+        return try requirePairs(PreferenceDataset.load(url: URL(fileURLWithPath: path), tokenizer: tokenizer, settings: settings),
+                                path: path)
+    }
+
+    /// `dataset`, or an error when no pair of it is left (every row dropped), with its summary.
+    public static func requirePairs(_ dataset: PreferenceDataset, path: String) throws -> PreferenceDataset {
+        guard dataset.pairs.isEmpty else { return dataset }
+        throw TrainingError("\(path): no pair is left to score: \(dataset.report.summary); raise max_length or use "
+            + "truncation_mode keep_end")
     }
 }

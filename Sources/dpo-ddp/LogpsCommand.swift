@@ -41,7 +41,8 @@ struct LogpsCommand: ParsableCommand {
         if let maxLength = data.maxLength {
             try ContextLength.check(maxLength: maxLength, setting: "max_length", models: [(model, shape)])
         }
-        let dataset = try data.load(tokenizer: tokenizer, defaultMaxLength: ContextLength.defaultMaxLength(models: [shape]))
+        let dataset = try RunInputs.requirePairs(
+            data.load(tokenizer: tokenizer, defaultMaxLength: ContextLength.defaultMaxLength(models: [shape])), path: data.data)
         FileHandle.standardError.write(Data("data \(data.data): \(dataset.report.summary)\n".utf8))
         let policy = try RunInputs.model(model, seed: seed, trainable: false)
         for start in stride(from: 0, to: dataset.pairs.count, by: batchSize) {

@@ -62,4 +62,18 @@ final class DroppedRowsTests: XCTestCase {
                       outcome.stderr)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], outcome.stdout)
     }
+
+    /// A data set whose every row is dropped is refused with its summary, not scored as 0 pairs.
+    func testEveryRowDroppedIsRefused() throws {
+        let run = try TinyRun()
+        let data = try writeData(in: run.directory)
+        for command in [["logps", "--model", run.modelDirectory.path],
+                        ["eval", "--policy", run.modelDirectory.path, "--model", run.modelDirectory.path, "--batch-size", "4"],
+                        ["train", "--model", run.modelDirectory.path, "--output-dir", run.directory.appendingPathComponent("out").path]] {
+            let outcome = try dpoDDP(command + ["--data", data.path, "--max-length", "4"], in: run.directory)
+            XCTAssertNotEqual(outcome.status, 0, command[0])
+            XCTAssertTrue(outcome.stderr.contains("\(data.path): no pair is left to score: 6 rows (standard), 0 pairs; 6 dropped"),
+                          "\(command[0]): \(outcome.stderr)")
+        }
+    }
 }

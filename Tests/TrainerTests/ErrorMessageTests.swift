@@ -105,7 +105,6 @@ final class ErrorMessageTests: XCTestCase {
 
     /// The metrics log is appended through a file handle, whose errors name no file.
     func testMetricsWriterOnAFullDiskNamesTheLog() throws {
-        let run = try TinyRun()
         let mount = try TmpfsMount(bytes: 1 << 16)
         let log = mount.directory.appendingPathComponent("metrics.jsonl")
         let writer = try MetricsWriter(url: log, keepingThrough: 0)
