@@ -95,13 +95,15 @@ let weightTolerance = 4e-6
 /// - `rewards/margins`: the four summed log-probs of both rewards.
 /// - `logits/*`: means over the whole vocabulary, which cancel to ~1e-4 at initialisation; the
 ///   larger of the record's two means stands for the logits' size (a lower bound on it).
+/// The same holds for their `eval_` forms, scaled by the record's `eval_` operands.
 func roundingScale(of key: String, in record: [String: Any], beta: Double) -> Double {
-    func value(_ name: String) -> Double { abs(record[name] as? Double ?? 0) }
+    let prefix = key.hasPrefix("eval_") ? "eval_" : ""
+    func value(_ name: String) -> Double { abs(record[prefix + name] as? Double ?? 0) }
     func reward(_ side: String) -> Double {
-        let logps = record["logps/\(side)"] as? Double ?? 0, reward = record["rewards/\(side)"] as? Double ?? 0
+        let logps = record[prefix + "logps/\(side)"] as? Double ?? 0, reward = record[prefix + "rewards/\(side)"] as? Double ?? 0
         return beta * abs(logps) + abs(beta * logps - reward)
     }
-    switch key {
+    switch key.dropFirst(prefix.count) {
     case "rewards/chosen": return reward("chosen")
     case "rewards/rejected": return reward("rejected")
     case "rewards/margins": return reward("chosen") + reward("rejected")
