@@ -34,8 +34,7 @@ final class CommandLineTests: XCTestCase {
 
     func testUnknownConfigKeyIsRefusedWithFileAndKey() throws {
         let run = try TinyRun()
-        let yaml = run.directory.appendingPathComponent("bad.yaml")
-        try "data: pairs.jsonl\nlearnin_rate: 0.1\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let yaml = try run.configFile("bad.yaml", "data: pairs.jsonl\nlearnin_rate: 0.1\n")
         let outcome = try train(["--config", yaml.path])
         XCTAssertNotEqual(outcome.status, 0)
         XCTAssertTrue(outcome.output.contains("\(yaml.path):2: unknown key learnin_rate (did you mean learning_rate?)"), outcome.output)

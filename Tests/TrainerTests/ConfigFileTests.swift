@@ -27,9 +27,9 @@ final class ConfigFileTests: XCTestCase {
         let output = run.directory.appendingPathComponent("never")
         for (index, (key, value)) in Self.negativeSettings.enumerated() {
             let extra = key == "label_smoothing" ? "loss: [sigmoid]\n" : key == "simpo_gamma" ? "loss: [simpo]\n" : ""
-            let yaml = run.directory.appendingPathComponent("setting\(index).yaml")  // a name that cannot match the message
-            try "model: model\ndata: pairs.jsonl\noutput_dir: never\n\(extra)\(key): \(value)\n"
-                .write(to: yaml, atomically: true, encoding: .utf8)
+            // A file name that cannot match the message.
+            let yaml = try run.configFile("setting\(index).yaml",
+                                          "model: model\ndata: pairs.jsonl\noutput_dir: never\n\(extra)\(key): \(value)\n")
             let option = "--" + key.replacingOccurrences(of: "_", with: "-")
             let fromFile = try train(["--config", yaml.path])
             let fromLine = try train(["--model", run.modelDirectory.path, "--data", run.dataURL.path, "--output-dir", output.path,
@@ -47,9 +47,7 @@ final class ConfigFileTests: XCTestCase {
     /// A negative value that is valid (a seed, loss weights) is taken from YAML and the command line alike.
     func testValidNegativeNumbersAreTaken() throws {
         let run = try TinyRun()
-        let yaml = run.directory.appendingPathComponent("seed.yaml")
-        try "model: model\ndata: pairs.jsonl\nmax_steps: 1\nsave_steps: 0\noutput_dir: file\nseed: -7\nloss: [sigmoid, sft]\nloss_weights: [-0.5, 1]\n"
-            .write(to: yaml, atomically: true, encoding: .utf8)
+        let yaml = try run.configFile("seed.yaml", "model: model\ndata: pairs.jsonl\nmax_steps: 1\nsave_steps: 0\noutput_dir: file\nseed: -7\nloss: [sigmoid, sft]\nloss_weights: [-0.5, 1]\n")
         let fromFile = try train(["--config", yaml.path])
         XCTAssertEqual(fromFile.status, 0, fromFile.output)
         let fromLine = try train(["--config", yaml.path, "--seed", "-9", "--loss-weights", "-0.25,1", "--output-dir",
@@ -64,9 +62,7 @@ final class ConfigFileTests: XCTestCase {
 
     func testKeySetTwiceIsRefusedWithFileKeyAndLines() throws {
         let run = try TinyRun()
-        let yaml = run.directory.appendingPathComponent("twice.yaml")
-        try "model: model\nbeta: 0.1\ndata: pairs.jsonl\nmax_steps: 1\noutput_dir: out\nbeta: 0.5\n"
-            .write(to: yaml, atomically: true, encoding: .utf8)
+        let yaml = try run.configFile("twice.yaml", "model: model\nbeta: 0.1\ndata: pairs.jsonl\nmax_steps: 1\noutput_dir: out\nbeta: 0.5\n")
         let outcome = try train(["--config", yaml.path])
         XCTAssertNotEqual(outcome.status, 0, outcome.output)
         XCTAssertTrue(outcome.output.contains("\(yaml.path):6: beta is set twice (also on line 2)"), outcome.output)

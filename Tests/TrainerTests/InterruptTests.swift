@@ -27,15 +27,25 @@ final class InterruptTests: XCTestCase {
         return process
     }
 
-    func testFirstInterruptCheckpointsAndExitsCleanly() throws {
+    /// Starts a long run, sends it SIGINT once or twice (5 ms apart), waits for its end and returns
+    /// it with its run directory and output (and the `TinyRun`, whose directory lives as long as it).
+    func interrupt(times: Int) throws -> (process: Process, output: URL, text: String, run: TinyRun) {
         let run = try TinyRun()
         let output = run.directory.appendingPathComponent("interrupted"), log = run.directory.appendingPathComponent("log")
         let process = try startLongRun(run, output: output, log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         XCTAssertTrue(process.isRunning, "the run ended before the interrupt")
-        kill(process.processIdentifier, SIGINT)
+        for time in 0..<times {
+            if time > 0 { Thread.sleep(forTimeInterval: 0.005) }
+            kill(process.processIdentifier, SIGINT)
+        }
         process.waitUntilExit()
-        let text = try String(contentsOf: log, encoding: .utf8)
+        return (process, output, try String(contentsOf: log, encoding: .utf8), run)
+    }
+
+    func testFirstInterruptCheckpointsAndExitsCleanly() throws {
+        let (process, output, text, run) = try interrupt(times: 1)
+        defer { withExtendedLifetime(run) {} }
         XCTAssertEqual(process.terminationReason, .exit, text)
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("press Ctrl-C again to quit at once"), text)
@@ -45,16 +55,7 @@ final class InterruptTests: XCTestCase {
     }
 
     func testSecondInterruptEndsTheProcessAtOnce() throws {
-        let run = try TinyRun()
-        let output = run.directory.appendingPathComponent("interrupted"), log = run.directory.appendingPathComponent("log")
-        let process = try startLongRun(run, output: output, log: log)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(process.isRunning, "the run ended before the interrupt")
-        kill(process.processIdentifier, SIGINT)
-        Thread.sleep(forTimeInterval: 0.005)
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        let text = try String(contentsOf: log, encoding: .utf8)
+        let (process, _, text, _) = try interrupt(times: 2)
         XCTAssertEqual(process.terminationReason, .uncaughtSignal, text)
         XCTAssertEqual(process.terminationStatus, SIGINT)
     }

@@ -65,6 +65,14 @@ final class TinyRun {
         return (try Self.records(URL(fileURLWithPath: config.outputDir)), trainer.model.parameters.array)
     }
 
+    /// Writes `text` as the config file `name` in this run's directory (where its relative paths
+    /// `model` and `pairs.jsonl` resolve) and returns its URL.
+    func configFile(_ name: String, _ text: String) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
     /// The records of a run directory's metrics.jsonl.
     static func records(_ output: URL) throws -> [[String: Any]] {
         let text = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
