@@ -6,7 +6,6 @@ import Foundation
 /// second SIGINT ends the process at once (the shell's usual Ctrl-C), with no checkpoint.
 public enum StopSignal {
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
-    nonisolated(unsafe) private static var interrupted: sig_atomic_t = 0
 
     /// The signals that request a stop.
     public static let signals: [Int32] = [SIGTERM, SIGUSR1, SIGINT]
@@ -24,23 +23,17 @@ public enum StopSignal {
         for signal in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in StopSignal.handle(number) }
-            action.sa_flags = SA_RESTART
+            // SIGINT's handler is reset to the default (end the process) as the kernel enters it,
+            // so a second Ctrl-C quits at once, whichever thread either lands on.
+            action.sa_flags = SA_RESTART | (signal == SIGINT ? Int32(bitPattern: UInt32(SA_RESETHAND)) : 0)
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
         }
     }
 
-    /// The handler: async-signal-safe calls only (write, signal, raise).
+    /// The handler: async-signal-safe calls only (write).
     private static func handle(_ number: Int32) {
-        if number == SIGINT {
-            if interrupted != 0 {
-                signal(SIGINT, SIG_DFL)
-                raise(SIGINT)
-                return
-            }
-            interrupted = 1
-            if let notice = interruptNotice { _ = write(STDERR_FILENO, notice.text, notice.count) }
-        }
+        if number == SIGINT, let notice = interruptNotice { _ = write(STDERR_FILENO, notice.text, notice.count) }
         if received == 0 || number != SIGINT { received = number }
     }
 
