@@ -27,8 +27,7 @@ extension TrainingConfig {
     }
 
     /// Checks `max_length` against every model that scores this run (see `ContextLength`).
-    public func checkMaxLength(alsoScoredBy extra: [String] = []) throws {
-        let models = try scoringModels() + extra.map { ($0, try RunInputs.modelConfig($0)) }
-        try ContextLength.check(maxLength: maxLength, setting: "max_length", models: models)
+    public func checkMaxLength() throws {
+        try ContextLength.check(maxLength: maxLength, setting: "max_length", models: scoringModels())
     }
 }

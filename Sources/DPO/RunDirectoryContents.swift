@@ -21,9 +21,8 @@ public enum RunDirectoryContents {
             throw TrainingError("the output directory \(directory.path) already holds a run (\(shown)): "
                 + "continue it with --resume latest, or replace it with --overwrite-output-dir")
         }
-        for name in entries {
-            try CheckpointStore(directory: directory).discard(directory.appendingPathComponent(name))
-        }
-        CheckpointStore(directory: directory).removeLeftovers()
+        let store = CheckpointStore(directory: directory)
+        for name in entries { try store.discard(directory.appendingPathComponent(name)) }
+        store.removeLeftovers()
     }
 }

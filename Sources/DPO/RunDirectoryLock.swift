@@ -1,3 +1,4 @@
+import FileErrors
 import Foundation
 
 /// Exclusive use of a run directory by one live run: an advisory `flock` on
@@ -18,8 +19,7 @@ public final class RunDirectoryLock {
         url = directory.appendingPathComponent(Self.fileName)
         descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw TrainingError("cannot lock the output directory \(directory.path): \(url.path): "
-                + String(cString: strerror(errno)))
+            throw TrainingError("cannot lock the output directory \(directory.path): \(url.path): \(Self.cause(errno))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
@@ -31,7 +31,7 @@ public final class RunDirectoryLock {
                     + (holder.isEmpty ? "its lock \(url.path) is held" : holder)
                     + "): wait for it to end, stop it, or choose another --output-dir")
             }
-            throw TrainingError("cannot lock the output directory \(directory.path): \(String(cString: strerror(reason)))")
+            throw TrainingError("cannot lock the output directory \(directory.path): \(Self.cause(reason))")
         }
         let me = "PID \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
         ftruncate(descriptor, 0)
@@ -39,4 +39,9 @@ public final class RunDirectoryLock {
     }
 
     deinit { close(descriptor) }
+
+    /// `errno` in the plain words every file error uses.
+    private static func cause(_ code: Int32) -> String {
+        FileError.cause(of: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO))
+    }
 }

@@ -215,11 +215,12 @@ struct TrainOptions: ParsableArguments {
         try apply(to: &config)
         config.makePathsAbsolute()
         try config.validate(worldSize: worldSize)
+        let models = try config.scoringModels() + extra.map { ($0, try RunInputs.modelConfig($0)) }
         if explicitMaxLength == nil {
-            let models = try config.scoringModels().map(\.config) + extra.map(RunInputs.modelConfig)
-            config.maxLength = ContextLength.defaultMaxLength(models: models)
+            config.maxLength = ContextLength.defaultMaxLength(models: models.map(\.config))
+        } else {
+            try ContextLength.check(maxLength: config.maxLength, setting: "max_length", models: models)
         }
-        try config.checkMaxLength(alsoScoredBy: extra)
         return config
     }
 
