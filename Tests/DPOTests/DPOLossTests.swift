@@ -32,9 +32,13 @@ final class DPOLossTests: XCTestCase {
             let loss = try DPOLoss(settings: LossSettings(types: [type], beta: 10,
                                                           labelSmoothing: type.usesLabelSmoothing ? 0.1 : 0))
             for (chosen, rejected) in [(-1e5, -1.0), (-1.0, -1e5), (-1e5, -1e5)] {
-                let result = loss.pairLoss(PairLogProbs(policyChosen: chosen, policyRejected: rejected,
-                                                        chosenTokens: 3, rejectedTokens: 5))
-                XCTAssertTrue(result.loss.isFinite && result.dPolicyChosen.isFinite && result.dPolicyRejected.isFinite,
+                let tokens = TokenLogProbs(policyChosen: Array(repeating: chosen / 3, count: 3),
+                                           policyRejected: Array(repeating: rejected / 5, count: 5),
+                                           referenceChosen: [0, 0, 0], referenceRejected: [0, 0, 0, 0, 0])
+                let result = loss.losses([PairLogProbs(policyChosen: chosen, policyRejected: rejected,
+                                                       chosenTokens: 3, rejectedTokens: 5, tokens: tokens)])[0]
+                XCTAssertTrue(result.loss.isFinite && result.dPolicyChosen.isFinite && result.dPolicyRejected.isFinite
+                              && (result.dPolicyChosenTokens + result.dPolicyRejectedTokens).allSatisfy(\.isFinite),
                               "\(type) at (\(chosen), \(rejected)): \(result)")
             }
         }

@@ -22,31 +22,57 @@ struct LossFixture: Decodable {
         var labelSmoothing: Double
         var simpoGamma: Double
         var referenceFree: Bool
+        var discopopTau: Double?
+        var fDivergenceType: FDivergence?
+        var fAlphaDivergenceCoef: Double?
+        var ldAlpha: Double?
+        var useWeighting: Bool?
+        /// TRL ran this case in float32 (its alpha_divergence clamp has no float64 entry).
+        var float32: Bool?
 
         var lossSettings: LossSettings {
             LossSettings(types: types, weights: weights, beta: beta, labelSmoothing: labelSmoothing,
-                         simpoGamma: simpoGamma, referenceFree: referenceFree)
+                         simpoGamma: simpoGamma, referenceFree: referenceFree, discopopTau: discopopTau ?? 0.05,
+                         fDivergence: fDivergenceType ?? .reverseKL, fAlphaDivergenceCoef: fAlphaDivergenceCoef ?? 0.5,
+                         ldAlpha: ldAlpha, useWeighting: useWeighting ?? false)
         }
+    }
+
+    /// Per-token log-probs of a pair (and log Σ_v p_v² at each token, for WPO).
+    struct Tokens: Decodable {
+        var policyChosen, policyRejected, referenceChosen, referenceRejected: [Double]
+        var logSumSqChosen, logSumSqRejected: [Double]
     }
 
     /// One pair's summed log-probs and token counts.
     struct Pair: Decodable {
         var policyChosen, policyRejected, referenceChosen, referenceRejected: Double
         var chosenTokens, rejectedTokens: Int
+        var tokens: Tokens?
 
-        var logProbs: PairLogProbs {
-            PairLogProbs(policyChosen: policyChosen, policyRejected: policyRejected,
-                         referenceChosen: referenceChosen, referenceRejected: referenceRejected,
-                         chosenTokens: chosenTokens, rejectedTokens: rejectedTokens)
+        /// The loss's input: the sums as given, or built from the per-token log-probs by `loss`.
+        func logProbs(_ loss: DPOLoss) -> PairLogProbs {
+            guard let tokens else {
+                return PairLogProbs(policyChosen: policyChosen, policyRejected: policyRejected,
+                                    referenceChosen: referenceChosen, referenceRejected: referenceRejected,
+                                    chosenTokens: chosenTokens, rejectedTokens: rejectedTokens)
+            }
+            return loss.pairLogProbs(
+                policy: TokenRows(chosen: tokens.policyChosen, rejected: tokens.policyRejected),
+                reference: .tokens(TokenRows(chosen: tokens.referenceChosen, rejected: tokens.referenceRejected)),
+                logSumSquares: TokenRows(chosen: tokens.logSumSqChosen, rejected: tokens.logSumSqRejected))
         }
     }
 
-    /// The batch-mean loss and rewards, and per-pair derivatives (torch.autograd × batch size).
+    /// The batch-mean loss and rewards, and per-pair derivatives (torch.autograd × batch size): by
+    /// the summed log-probs, or by each token's log-prob for per-token cases.
     struct Expected: Decodable {
         var source: String
         var loss: Double
-        var dPolicyChosen: [Double]
-        var dPolicyRejected: [Double]
+        var dPolicyChosen: [Double]?
+        var dPolicyRejected: [Double]?
+        var dPolicyChosenTokens: [[Double]]?
+        var dPolicyRejectedTokens: [[Double]]?
         var chosenReward: Double
         var rejectedReward: Double
     }
@@ -69,4 +95,13 @@ func assertClose(_ actual: Double, _ expected: Double, relative: Double, _ messa
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertLessThanOrEqual(abs(actual - expected), relative * max(1, abs(expected)),
                              "\(message()): got \(actual), expected \(expected)", file: file, line: line)
+}
+
+/// Whether two pairs tie in a quantity AOT sorts (policy log-ratio, chosen or rejected log-ratio).
+func hasTies(_ pairs: [PairLogProbs]) -> Bool {
+    let keys: [(PairLogProbs) -> Double] = [
+        { $0.policyChosen - $0.policyRejected }, { $0.referenceChosen - $0.referenceRejected },
+        { $0.policyChosen - $0.referenceChosen }, { $0.policyRejected - $0.referenceRejected },
+    ]
+    return keys.contains { key in Set(pairs.map(key)).count < pairs.count }
 }

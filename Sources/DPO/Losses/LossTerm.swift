@@ -1,3 +1,5 @@
+import Foundation
+
 /// One loss type's value for a pair and its derivatives with respect to the two summed policy
 /// log-probs (the log-ratios c and r move one-for-one with them, the reference being constant).
 struct LossTerm {
@@ -22,39 +24,76 @@ struct PairQuantities {
     var rejectedLength: Double
     /// The divisor of the chosen NLL in `sft`.
     var sftTokens: Double
+    /// f′ of the chosen log-ratio under the configured f-divergence, and its derivative by c.
+    var chosenScore: (value: Double, derivative: Double)
+    /// f′ of the rejected log-ratio, and its derivative by r.
+    var rejectedScore: (value: Double, derivative: Double)
 }
 
 extension LossType {
     /// This loss's value and gradient for one pair; formulas as in TRL 1.16's `DPOTrainer._compute_loss`
-    /// (and `CPOTrainer.cpo_loss` for `simpo`), derivatives worked out by hand and checked against
-    /// finite differences and torch.autograd in the tests.
-    func term(_ q: PairQuantities, _ s: LossSettings) -> LossTerm {
+    /// (`CPOTrainer.cpo_loss` for `simpo`, LLaMA-Factory's `odds_ratio_loss` for `orpo`), derivatives
+    /// worked out by hand and checked against finite differences and torch.autograd in the tests.
+    /// Nil for the losses that need more than the pair: `aot`, `aot_unpaired` (`AlignedBatchLoss`)
+    /// and `token_pair` (`TokenPairLoss`).
+    func term(_ q: PairQuantities, _ s: LossSettings) -> LossTerm? {
         let beta = s.beta
         let eps = s.labelSmoothing
         let c = q.chosenRatio, r = q.rejectedRatio
+        // The reward-difference losses read the f-divergence scores; the chain rule adds their slopes.
+        let sc = q.chosenScore, sr = q.rejectedScore
+        func onScores(_ value: Double, _ dc: Double, _ dr: Double) -> LossTerm {
+            LossTerm(value: value, dChosen: dc * sc.derivative, dRejected: dr * sr.derivative)
+        }
         switch self {
         case .sigmoid:
-            let z = c - r
+            let z = sc.value - sr.value
             let d = smoothedSigmoidDerivative(beta * z, eps) * beta
-            return LossTerm(value: smoothedSigmoidLoss(beta * z, eps), dChosen: d, dRejected: -d)
+            return onScores(smoothedSigmoidLoss(beta * z, eps), d, -d)
         case .robust:
-            let x = beta * (c - r)
+            let x = beta * (sc.value - sr.value)
             let scale = 1 / (1 - 2 * eps)
             let value = (-(1 - eps) * logSigmoid(x) + eps * logSigmoid(-x)) * scale
             let d = (-(1 - eps) * logistic(-x) - eps * logistic(x)) * scale * beta
-            return LossTerm(value: value, dChosen: d, dRejected: -d)
+            return onScores(value, d, -d)
         case .hinge:
-            let margin = 1 - beta * (c - r)
+            let margin = 1 - beta * (sc.value - sr.value)
             let d = margin > 0 ? -beta : 0
-            return LossTerm(value: max(margin, 0), dChosen: d, dRejected: -d)
+            return onScores(max(margin, 0), d, -d)
         case .ipo:
-            let gap = c / q.chosenLength - r / q.rejectedLength - 1 / (2 * beta)
-            return LossTerm(value: gap * gap, dChosen: 2 * gap / q.chosenLength,
-                            dRejected: -2 * gap / q.rejectedLength)
+            let gap = sc.value / q.chosenLength - sr.value / q.rejectedLength - 1 / (2 * beta)
+            return onScores(gap * gap, 2 * gap / q.chosenLength, -2 * gap / q.rejectedLength)
         case .sigmoidNorm:
-            let x = beta * (c / q.chosenLength - r / q.rejectedLength)
+            let x = beta * (sc.value / q.chosenLength - sr.value / q.rejectedLength)
             let d = -logistic(-x) * beta
-            return LossTerm(value: -logSigmoid(x), dChosen: d / q.chosenLength, dRejected: -d / q.rejectedLength)
+            return onScores(-logSigmoid(x), d / q.chosenLength, -d / q.rejectedLength)
+        case .exoPair:
+            // σ(x)(log σ(x) − log(1−ε)) + σ(−x)(log σ(−x) − log ε); d/dx = σ′(x)·(x − log((1−ε)/ε)).
+            let x = beta * (sc.value - sr.value)
+            let value = logistic(x) * (logSigmoid(x) - log1p(-eps)) + logistic(-x) * (logSigmoid(-x) - log(eps))
+            let d = logisticDerivative(x) * (x - log1p(-eps) + log(eps)) * beta
+            return onScores(value, d, -d)
+        case .discopop:
+            // −log σ(x)·(1 − m) + e^(−x)·m with m = σ(x/τ); e^(−x)·m is formed as exp(−x + log σ(x/τ))
+            // so a very negative x gives the exponential loss instead of ∞·0.
+            let x = beta * (sc.value - sr.value), tau = s.discopopTau
+            let m = logistic(x / tau), dm = logisticDerivative(x / tau) / tau
+            let expM = exp(-x + logSigmoid(x / tau))
+            let expDm = exp(-x + logSigmoid(x / tau) + logSigmoid(-x / tau)) / tau
+            let value = -logSigmoid(x) * (1 - m) + expM
+            let d = (-logistic(-x) * (1 - m) + logSigmoid(x) * dm - expM + expDm) * beta
+            return onScores(value, d, -d)
+        case .orpo:
+            // On mean per-token log-probs a = logp/n (< 0): −a₊ + β·(−log σ(L)),
+            // L = a₊ − a₋ − log(1 − e^a₊) + log(1 − e^a₋); dL/da = 1/(1 − e^a) = −1/expm1(a).
+            let ac = q.policyChosen / q.chosenLength, ar = q.policyRejected / q.rejectedLength
+            let odds = ac - ar - log(-expm1(ac)) + log(-expm1(ar))
+            let d = -beta * logistic(-odds)
+            return LossTerm(value: -ac - beta * logSigmoid(odds),
+                            dChosen: (-1 + d * (-1 / expm1(ac))) / q.chosenLength,
+                            dRejected: d * (1 / expm1(ar)) / q.rejectedLength)
+        case .aot, .aotUnpaired, .tokenPair:
+            return nil
         case .sppoHard:
             let winner = c - 0.5 / beta, loser = r + 0.5 / beta
             return LossTerm(value: winner * winner + loser * loser, dChosen: 2 * winner, dRejected: 2 * loser)

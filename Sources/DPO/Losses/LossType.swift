@@ -25,11 +25,26 @@ public enum LossType: String, CaseIterable, Sendable, Codable {
     case sft
     /// SimPO: reference-free sigmoid loss on mean per-token log-probs with a target margin γ.
     case simpo
+    /// EXO (pairwise): the reverse KL from softmax(β·(c, r)) to the smoothed labels (1 − ε, ε).
+    case exoPair = "exo_pair"
+    /// AOT (paired): DPO's loss between the sorted policy log-ratios π(y₊)/π(y₋) and the sorted
+    /// reference ones, sorted over the whole global batch.
+    case aot
+    /// AOT (unpaired): DPO's loss between the sorted chosen and the sorted rejected log-ratios c and r.
+    case aotUnpaired = "aot_unpaired"
+    /// DiscoPOP: a mix of the logistic and the exponential loss, modulated by σ(β(c − r)/τ).
+    case discopop
+    /// ORPO (LLaMA-Factory's `pref_loss: orpo`): reference-free NLL of the chosen answer plus β times
+    /// the odds-ratio loss, on mean per-token log-probs.
+    case orpo
+    /// The seed's token-level DPO: the mean over t < min(n₊, n₋) of −log σ(β·x_t), x_t the per-token
+    /// log-ratio margin of chosen token t against rejected token t.
+    case tokenPair = "token_pair"
 
-    /// Whether the loss reads reference log-probs (`sft` and `simpo` use the policy alone).
+    /// Whether the loss reads reference log-probs (`sft`, `simpo` and `orpo` use the policy alone).
     public var usesReference: Bool {
         switch self {
-        case .sft, .simpo: return false
+        case .sft, .simpo, .orpo: return false
         default: return true
         }
     }
@@ -37,7 +52,19 @@ public enum LossType: String, CaseIterable, Sendable, Codable {
     /// Whether `LossSettings.labelSmoothing` changes this loss.
     public var usesLabelSmoothing: Bool {
         switch self {
-        case .sigmoid, .robust, .simpo: return true
+        case .sigmoid, .robust, .simpo, .exoPair, .aot, .aotUnpaired: return true
+        default: return false
+        }
+    }
+
+    /// Whether the loss of a pair depends on the other pairs of the global batch (AOT sorts them).
+    public var isBatchLevel: Bool { self == .aot || self == .aotUnpaired }
+
+    /// Whether TRL's `f_divergence_type` may replace the log-ratios of this loss (TRL 1.16's list:
+    /// the losses built on the chosen−rejected reward difference, and `sft`, which ignores it).
+    public var acceptsFDivergence: Bool {
+        switch self {
+        case .sigmoid, .sigmoidNorm, .hinge, .ipo, .exoPair, .robust, .discopop, .sft: return true
         default: return false
         }
     }

@@ -13,4 +13,16 @@ public struct PairLoss: Sendable, Equatable {
     public var chosenReward: Double
     /// `rewards/rejected` for this pair, as `chosenReward`.
     public var rejectedReward: Double
+    /// ∂loss/∂ log π_θ of each chosen completion token on top of `dPolicyChosen` (the per-token
+    /// losses, `token_pair`); empty when every token receives just `dPolicyChosen`.
+    public var dPolicyChosenTokens: [Double] = []
+    /// As `dPolicyChosenTokens`, for the rejected completion.
+    public var dPolicyRejectedTokens: [Double] = []
+
+    /// Adds `other`'s loss and derivatives (not its rewards) to this one.
+    mutating func addTerms(of other: PairLoss) {
+        loss += other.loss
+        dPolicyChosen += other.dPolicyChosen
+        dPolicyRejected += other.dPolicyRejected
+    }
 }
