@@ -12,15 +12,21 @@ public enum ReferenceLogProbs {
     /// Precomputed for the whole data set.
     case cache(ReferenceCache)
 
-    /// Reference log-probs of each row of `batch` (chosen rows, then rejected rows).
-    public func logps(batch: MicroBatch, scoring: ScoringInput) throws -> [Double] {
+    /// Reference log-probs of each pair of `batch`: per token from a live model; as sums from a
+    /// cache (already `ld_alpha`-weighted when it was computed with it); zeros per token when there
+    /// is no reference, `tokens` giving each row's completion length.
+    public func pairRows(batch: MicroBatch, scoring: ScoringInput, tokens: [Int]) throws -> [ReferenceRows] {
+        let pairs = batch.pairIndices.count
         switch self {
         case .none:
-            return [Double](repeating: 0, count: batch.rows)
+            return (0..<pairs).map { c in
+                .tokens(TokenRows(chosen: Array(repeating: 0, count: tokens[c]), rejected: Array(repeating: 0, count: tokens[pairs + c])))
+            }
         case let .model(model):
-            return try SequenceScores(model: model, scoring: scoring).logps
+            let rows = try SequenceScores(model: model, scoring: scoring).tokenLogps
+            return (0..<pairs).map { .tokens(TokenRows(chosen: rows[$0], rejected: rows[pairs + $0])) }
         case let .cache(cache):
-            return batch.pairIndices.map { cache.chosen[$0] } + batch.pairIndices.map { cache.rejected[$0] }
+            return batch.pairIndices.map { .sums(chosen: cache.chosen[$0], rejected: cache.rejected[$0]) }
         }
     }
 }
@@ -35,10 +41,12 @@ public struct ReferenceCache: Equatable, Sendable {
     /// Σ log p_ref over the rejected completion of pair i.
     public var rejected: [Double]
 
-    /// The cache file's name for `dataset` read from `dataURL` and scored by `model`.
-    public static func fileName(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset) -> String {
+    /// The cache file's name for `dataset` read from `dataURL` and scored by `model`, summing with
+    /// LD-DPO's weight `ldAlpha` (nil: plain sums; part of the fingerprint).
+    public static func fileName(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset, ldAlpha: Double? = nil) -> String {
         var hash = ContentHash()
         hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(model.parameters.buffer)))
+        if let ldAlpha { hash.update([ldAlpha]) }
         for pair in dataset.pairs {
             hash.update(pair.chosen.ids + [Int32(pair.chosen.promptLength)])
             hash.update(pair.rejected.ids + [Int32(pair.rejected.promptLength)])
@@ -72,20 +80,24 @@ public struct ReferenceCache: Equatable, Sendable {
         return cache
     }
 
-    /// Scores every pair with `model`, each rank a share of the micro-batches, and gathers the
-    /// results on every rank (an all-reduce of per-pair sums that are zero on other ranks).
+    /// Scores every pair with `model`, each rank a share of the micro-batches of `microBatchSize`
+    /// pairs, and gathers the results on every rank (an all-reduce of per-pair sums that are zero on
+    /// other ranks). The sums weight tokens as `settings` does (`ld_alpha`), as TRL's precompute does.
     public static func compute(model: GPT2Model, dataset: PreferenceDataset, microBatchSize: Int,
-                               padID: Int32, communicator: any Communicator) throws -> ReferenceCache {
+                               padID: Int32, settings: LossSettings = LossSettings(),
+                               communicator: any Communicator) throws -> ReferenceCache {
         let n = dataset.pairs.count
         var sums = [Double](repeating: 0, count: 2 * n)
         let batches = (n + microBatchSize - 1) / microBatchSize
         for b in stride(from: communicator.rank, to: batches, by: communicator.size) {
             let pairs = Array(dataset.pairs[(b * microBatchSize)..<min(n, (b + 1) * microBatchSize)])
             let batch = MicroBatch(pairs: pairs, padID: padID)
-            let scores = try SequenceScores(model: model, scoring: ScoringInput(batch))
+            let rows = try SequenceScores(model: model, scoring: ScoringInput(batch)).tokenLogps
             for (i, pair) in pairs.enumerated() {
-                sums[pair.index] = scores.logps[i]
-                sums[n + pair.index] = scores.logps[pairs.count + i]
+                let chosen = rows[i], rejected = rows[pairs.count + i]
+                let shared = min(chosen.count, rejected.count)
+                sums[pair.index] = settings.weightedSum(chosen, shared: shared)
+                sums[n + pair.index] = settings.weightedSum(rejected, shared: shared)
             }
         }
         try sums.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }

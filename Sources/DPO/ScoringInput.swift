@@ -32,6 +32,8 @@ public struct ScoringInput: Sendable {
     public let input: GPT2Input
     /// The micro-batch row each target belongs to.
     public let owner: [Int?]
+    /// For each target, which token of its row's completion it is (0 = the first completion token).
+    public let completionIndex: [Int]
     /// Number of micro-batch rows (2 × pairs: chosen rows, then rejected rows).
     public let rows: Int
 
@@ -42,12 +44,15 @@ public struct ScoringInput: Sendable {
         let pairs = batch.rows / 2
         var input = GPT2Input()
         var owner: [Int?] = []
+        var completionIndex: [Int] = []
         func ids(_ r: Int) -> ArraySlice<Int32> { batch.tokens[(r * batch.length)..<(r * batch.length + batch.lengths[r])] }
         /// Targets of row r's completion tokens t, predicted from `rowOf(t - 1)`.
         func addTargets(_ r: Int, rowOf: (Int) -> Int) {
-            for t in stride(from: max(batch.promptLengths[r], 1), to: batch.lengths[r], by: 1) {
+            let first = max(batch.promptLengths[r], 1)
+            for t in stride(from: first, to: batch.lengths[r], by: 1) {
                 input.addTarget(row: rowOf(t - 1), token: batch.tokens[r * batch.length + t])
                 owner.append(r)
+                completionIndex.append(t - first)
             }
         }
         var plainRows = Array(scored)
@@ -80,15 +85,19 @@ public struct ScoringInput: Sendable {
             full.targetRows = (0..<input.rows).map { Int32($0) }
             full.targets = first.map { $0.map { input.targets[$0] } ?? 0 }
             var fullOwner = first.map { $0.flatMap { owner[$0] } }
+            var fullIndex = first.map { $0.map { completionIndex[$0] } ?? 0 }
             for (m, row) in input.targetRows.enumerated() where first[Int(row)] != m {
                 full.addTarget(row: Int(row), token: input.targets[m])
                 fullOwner.append(owner[m])
+                fullIndex.append(completionIndex[m])
             }
             input = full
             owner = fullOwner
+            completionIndex = fullIndex
         }
         self.input = input
         self.owner = owner
+        self.completionIndex = completionIndex
         rows = batch.rows
     }
 }

@@ -220,17 +220,27 @@ public final class Trainer {
         let global = Double(layout.globalBatchSize)
         let stepPairs = (state.position..<(state.position + layout.globalBatchSize)).map { data.train.pairs[order[$0]] }
         let meanChosenTokens = Double(stepPairs.reduce(0) { $0 + $1.chosen.completionLength }) / global
+        let batches = (0..<layout.accumulationSteps).map { micro in
+            data.train.microBatch(order: order, layout: layout, stepStart: state.position,
+                                  rank: communicator.rank, microStep: micro, padID: data.padID)
+        }
+        // AOT sorts over the global batch: a forward pass over this rank's share first, gathered from
+        // every rank, then the usual forward and backward with each pair's share of the batch terms.
+        let batchTerms = !sft && dpoLoss.settings.isBatchLevel
+            ? try PairScoring(policy: policy, config: config).gatheredBatchTerms(
+                batches, position: Dictionary(uniqueKeysWithValues: stepPairs.enumerated().map { ($1.index, $0) }),
+                loss: dpoLoss, reference: reference!.train, communicator: communicator)
+            : nil
         policy.zeroGradients()
         var stats = StepStatistics()
-        for micro in 0..<layout.accumulationSteps {
-            let batch = data.train.microBatch(order: order, layout: layout, stepStart: state.position,
-                                              rank: communicator.rank, microStep: micro, padID: data.padID)
+        for (micro, batch) in batches.enumerated() {
             let targets: Int
             do {
                 let score = {
                     try PairScoring(policy: self.policy, config: self.config).run(
                         batch, loss: sft ? self.sftLoss : self.dpoLoss, reference: sft ? .none : self.reference!.train,
-                        into: &stats, gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1))
+                        into: &stats, gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1),
+                        batchTerms: batchTerms)
                 }
                 // Only the last micro-batch's backward pass leaves final gradients to reduce.
                 targets = micro == layout.accumulationSteps - 1 ? try optimizer.reducingGradients(score) : try score()
@@ -271,14 +281,23 @@ public final class Trainer {
         let ref: ReferenceLogProbs = sft ? .none : reference!.train
         let scoring = PairScoring(policy: policy, config: config)
         let pairs = Double(batch.pairIndices.count)
+        // AOT's terms over this micro-batch alone, recomputed at every perturbed point.
+        func batchTerms() throws -> [Int: PairLoss]? {
+            guard loss.settings.isBatchLevel else { return nil }
+            let terms = loss.batchTerms(try scoring.pairLogProbs(batch, loss: loss, reference: ref).pairs)
+            return Dictionary(uniqueKeysWithValues: zip(batch.pairIndices, terms).map { ($0, $1) })
+        }
         func meanLoss() throws -> Double {
             var stats = StepStatistics()
-            try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: nil, meanChosenTokens: nil)
+            try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: nil, meanChosenTokens: nil,
+                            batchTerms: try batchTerms())
             return stats[.loss] / pairs
         }
+        let terms = try batchTerms()
         policy.zeroGradients()
         var stats = StepStatistics()
-        try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: 1 / pairs, meanChosenTokens: nil)
+        try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: 1 / pairs, meanChosenTokens: nil,
+                        batchTerms: terms)
         let names = ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.mlp.c_fc.bias",
                      "h.\(policy.config.nLayer - 1).mlp.c_proj.weight", "ln_f.weight"]
         var lines: [String] = []
@@ -331,7 +350,7 @@ public final class Trainer {
     /// before the computation. Rank 0 alone reads an existing file and sends it to every rank, so
     /// nodes without a shared file system agree.
     func cachedReference(model: GPT2Model, dataset: PreferenceDataset, url: URL) throws -> ReferenceCache {
-        let name = ReferenceCache.fileName(dataURL: url, model: model, dataset: dataset)
+        let name = ReferenceCache.fileName(dataURL: url, model: model, dataset: dataset, ldAlpha: config.ldAlpha)
         let directories = ReferenceCache.searchDirectories(
             dataURL: url, cacheDirectory: config.refCacheDir.map(URL.init(fileURLWithPath:)), runDirectory: store.directory)
         let n = dataset.pairs.count
@@ -359,8 +378,9 @@ public final class Trainer {
             return ReferenceCache(chosen: Array(sums[..<n]), rejected: Array(sums[n...]))
         }
         let start = ContinuousClock.now
-        let cache = try ReferenceCache.compute(model: model, dataset: dataset, microBatchSize: layout.microBatchSize,
-                                               padID: data.padID, communicator: communicator)
+        let cache = try ReferenceCache.compute(model: model, dataset: dataset,
+                                               microBatchSize: config.precomputeRefBatchSize ?? layout.microBatchSize,
+                                               padID: data.padID, settings: config.lossSettings, communicator: communicator)
         if let destination {
             try cache.write(to: destination)
             let fallback = config.refCacheDir == nil && destination.deletingLastPathComponent() != directories[0]

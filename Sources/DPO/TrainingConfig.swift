@@ -39,9 +39,22 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var simpoGamma: Double = 0.5
     /// Treat the reference log-ratio as 0 (no reference model).
     public var referenceFree: Bool = false
+    /// DiscoPOP's temperature τ (loss `discopop`).
+    public var discopopTau: Double = 0.05
+    /// f-divergence of f-DPO: `reverse_kl` (standard DPO), `forward_kl`, `js_divergence`, `alpha_divergence`.
+    public var fDivergenceType: FDivergence = .reverseKL
+    /// α of `alpha_divergence`.
+    public var fAlphaDivergenceCoef: Double = 0.5
+    /// LD-DPO's weight in [0, 1] of completion tokens beyond the shorter completion's length; nil: 1.
+    public var ldAlpha: Double?
+    /// WPO: weight each pair by its completions' length-normalised policy probabilities.
+    public var useWeighting: Bool = false
     /// Compute reference log-probs once for the whole data set, cache them (see `ref_cache_dir`)
     /// and hold no reference model during training.
     public var precomputeRef: Bool = false
+    /// Pairs per forward pass of `precompute_ref` on each rank (no backward: can exceed the
+    /// training micro-batch); default: the training micro-batch size.
+    public var precomputeRefBatchSize: Int?
     /// Where `precompute_ref` keeps its cache files; default: beside the data when that directory
     /// is writable, else the run directory.
     public var refCacheDir: String?
@@ -123,6 +136,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
         case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
         case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
+        case discopopTau = "discopop_tau", fDivergenceType = "f_divergence_type"
+        case fAlphaDivergenceCoef = "f_alpha_divergence_coef", ldAlpha = "ld_alpha", useWeighting = "use_weighting"
+        case precomputeRefBatchSize = "precompute_ref_batch_size"
         case refCacheDir = "ref_cache_dir"
         case sharedPrompt = "shared_prompt"
         case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"
@@ -148,7 +164,9 @@ extension TrainingConfig {
     /// The loss settings of the DPO phase.
     public var lossSettings: LossSettings {
         LossSettings(types: loss.compactMap(LossType.init(rawValue:)), weights: lossWeights, beta: beta,
-                     labelSmoothing: labelSmoothing, simpoGamma: simpoGamma, referenceFree: referenceFree)
+                     labelSmoothing: labelSmoothing, simpoGamma: simpoGamma, referenceFree: referenceFree,
+                     discopopTau: discopopTau, fDivergence: fDivergenceType, fAlphaDivergenceCoef: fAlphaDivergenceCoef,
+                     ldAlpha: ldAlpha, useWeighting: useWeighting)
     }
 
     /// AdamW's hyper-parameters.

@@ -59,6 +59,13 @@ extension TrainingConfig {
         if referenceFree, let refModel {
             try fail("reference_free and ref_model conflict: reference_free uses no reference model, yet ref_model names \(refModel); drop one")
         }
+        if let size = precomputeRefBatchSize {
+            if size < 1 { try fail("precompute_ref_batch_size must be >= 1, got \(size)") }
+            if !precomputeRef { try fail("precompute_ref_batch_size \(size) has no effect without precompute_ref; set precompute_ref or drop it") }
+        }
+        if precomputeRef && lossSettings.needsTokenLogProbs {
+            try fail("precompute_ref cannot serve loss token_pair: it caches summed reference log-probs, token_pair reads them token by token; drop precompute_ref")
+        }
         if precomputeRef && !lossSettings.needsReference {
             try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
         }

@@ -33,7 +33,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Chat template file for conversational data (default: the plain template).")
     var chatTemplate: String?
 
-    @Option(help: "Comma-separated loss types (default sigmoid): sigmoid, robust, hinge, ipo, sigmoid_norm, sppo_hard, nca_pair, bco_pair, apo_zero, apo_down, sft, simpo.")
+    @Option(help: "Comma-separated loss types (default sigmoid): sigmoid, robust, hinge, ipo, sigmoid_norm, sppo_hard, nca_pair, bco_pair, apo_zero, apo_down, sft, simpo, exo_pair, aot, aot_unpaired, discopop, orpo, token_pair.")
     var loss: String?
 
     @Option(help: "Comma-separated weights, one per loss type (default all 1).")
@@ -42,7 +42,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "DPO temperature beta (default 0.1).")
     var beta: Double?
 
-    @Option(help: "Label smoothing epsilon in [0, 0.5): cDPO for sigmoid, robust, simpo (default 0).")
+    @Option(help: "Label smoothing epsilon in [0, 0.5): cDPO for sigmoid, robust, simpo; EXO's epsilon; aot, aot_unpaired (default 0).")
     var labelSmoothing: Double?
 
     @Option(help: "SimPO target margin gamma (default 0.5).")
@@ -51,8 +51,26 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Use a zero reference log-ratio (no reference model).")
     var referenceFree: Bool?
 
+    @Option(help: "DiscoPOP temperature tau for --loss discopop (default 0.05).")
+    var discopopTau: Double?
+
+    @Option(help: "f-DPO divergence: reverse_kl (default), forward_kl, js_divergence, alpha_divergence.")
+    var fDivergenceType: FDivergence?
+
+    @Option(help: "Alpha of --f-divergence-type alpha_divergence (default 0.5).")
+    var fAlphaDivergenceCoef: Double?
+
+    @Option(help: "LD-DPO: weight in [0, 1] of completion tokens beyond the shorter completion's length (default: none).")
+    var ldAlpha: Double?
+
+    @Flag(inversion: .prefixedNo, help: "WPO: weight each pair by its completions' length-normalised policy probabilities.")
+    var useWeighting: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them (see --ref-cache-dir), hold no reference model.")
     var precomputeRef: Bool?
+
+    @Option(help: "Pairs per forward pass of --precompute-ref on each rank (default: the micro-batch size).")
+    var precomputeRefBatchSize: Int?
 
     @Option(help: "Directory of --precompute-ref's cache files (default: beside the data if writable, else --output-dir).")
     var refCacheDir: String?
@@ -164,7 +182,13 @@ struct TrainOptions: ParsableArguments {
         if let labelSmoothing { config.labelSmoothing = labelSmoothing }
         if let simpoGamma { config.simpoGamma = simpoGamma }
         if let referenceFree { config.referenceFree = referenceFree }
+        if let discopopTau { config.discopopTau = discopopTau }
+        if let fDivergenceType { config.fDivergenceType = fDivergenceType }
+        if let fAlphaDivergenceCoef { config.fAlphaDivergenceCoef = fAlphaDivergenceCoef }
+        if let ldAlpha { config.ldAlpha = ldAlpha }
+        if let useWeighting { config.useWeighting = useWeighting }
         if let precomputeRef { config.precomputeRef = precomputeRef }
+        if let precomputeRefBatchSize { config.precomputeRefBatchSize = precomputeRefBatchSize }
         if let refCacheDir { config.refCacheDir = refCacheDir }
         if let sharedPrompt { config.sharedPrompt = sharedPrompt }
         if let learningRate { config.learningRate = learningRate }
@@ -233,3 +257,4 @@ struct TrainOptions: ParsableArguments {
 }
 
 extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension FDivergence: ExpressibleByArgument {}
