@@ -128,6 +128,9 @@ public final class Trainer {
             let (stats, gradNorm, communication) = try optimiserStep(sft: isSFT, learningRate: lr)
             windowCommunication += communication
             state.step += 1
+            if !isSFT && config.syncRefModel && (state.step - config.sftSteps) % config.refModelSyncSteps == 0 {
+                syncReference()
+            }
             window.merge(stats)
             state.pendingSteps += 1
             windowPairs += stats[.pairs]
@@ -325,10 +328,10 @@ public final class Trainer {
             return
         }
         let model: GPT2Model
-        if let path = config.refModel {
+        if let saved = referenceWeights {
+            model = saved  // saved in a checkpoint: after SFT, or updated by TR-DPO
+        } else if let path = config.refModel {
             model = try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false)
-        } else if let saved = referenceWeights {
-            model = saved
         } else if config.sftSteps > 0 {
             model = try GPT2Model(config: policy.config, trainable: false)
             model.parameters.copy(from: policy.parameters)
@@ -336,6 +339,7 @@ public final class Trainer {
         } else {
             model = try loadInitialModel()
         }
+        if config.syncRefModel { referenceWeights = model }  // TR-DPO updates it and checkpoints save it
         guard config.precomputeRef else {
             reference = (.model(model), .model(model))
             return
@@ -392,6 +396,18 @@ public final class Trainer {
         return cache
     }
 
+    /// TR-DPO's update of the live reference, in place in its flat weight buffer on every rank (the
+    /// policy's weights being identical on every rank after a step): ref ← α·policy + (1 − α)·ref,
+    /// in float32 as TRL's `SyncRefModelCallback` (`mul_(1 − α).add_(policy, alpha=α)`).
+    func syncReference() {
+        guard let model = referenceWeights else { preconditionFailure("sync_ref_model without a live reference") }
+        let alpha = Float(config.refModelMixupAlpha), keep = Float(1 - config.refModelMixupAlpha)
+        let ref = model.parameters.base, pol = policy.parameters.base
+        for i in 0..<model.parameters.count {
+            ref[i] = ref[i] * keep + pol[i] * alpha
+        }
+    }
+
     /// The learning rate applied at global step `step`.
     func learningRate(at step: Int) -> Double {
         if step < config.sftSteps { return config.sftLearningRate ?? config.learningRate }
@@ -428,7 +444,7 @@ public final class Trainer {
         if let moments = try optimizer.gatherMoments(root: 0) {
             let url = try store.save(CheckpointStore.Contents(
                 model: policy, moments: moments,
-                reference: config.sftSteps > 0 && config.refModel == nil ? referenceWeights : nil,
+                reference: (config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel ? referenceWeights : nil,
                 state: state, tokenizerFiles: data.tokenizerFiles), keep: config.saveTotalLimit)
             onCheckpoint?(url)
         }

@@ -52,6 +52,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Compute reference log-probs once for the whole data set, cache them (see `ref_cache_dir`)
     /// and hold no reference model during training.
     public var precomputeRef: Bool = false
+    /// TR-DPO: every `ref_model_sync_steps` DPO steps the reference becomes
+    /// `ref_model_mixup_alpha`·policy + (1 − α)·reference (not with `precompute_ref`).
+    public var syncRefModel: Bool = false
+    /// TR-DPO's α in [0, 1]: the policy's share of the updated reference.
+    public var refModelMixupAlpha: Double = 0.6
+    /// TR-DPO's τ: DPO steps between reference updates.
+    public var refModelSyncSteps: Int = 512
     /// Pairs per forward pass of `precompute_ref` on each rank (no backward: can exceed the
     /// training micro-batch); default: the training micro-batch size.
     public var precomputeRefBatchSize: Int?
@@ -139,6 +146,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case discopopTau = "discopop_tau", fDivergenceType = "f_divergence_type"
         case fAlphaDivergenceCoef = "f_alpha_divergence_coef", ldAlpha = "ld_alpha", useWeighting = "use_weighting"
         case precomputeRefBatchSize = "precompute_ref_batch_size"
+        case syncRefModel = "sync_ref_model", refModelMixupAlpha = "ref_model_mixup_alpha", refModelSyncSteps = "ref_model_sync_steps"
         case refCacheDir = "ref_cache_dir"
         case sharedPrompt = "shared_prompt"
         case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"

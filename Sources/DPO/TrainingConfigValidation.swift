@@ -63,6 +63,18 @@ extension TrainingConfig {
             if size < 1 { try fail("precompute_ref_batch_size must be >= 1, got \(size)") }
             if !precomputeRef { try fail("precompute_ref_batch_size \(size) has no effect without precompute_ref; set precompute_ref or drop it") }
         }
+        if syncRefModel {
+            if precomputeRef {
+                try fail("sync_ref_model and precompute_ref conflict: the cache holds the fixed reference's log-probs, which go stale once the reference is updated; drop one")
+            }
+            if !lossSettings.needsReference {
+                try fail("sync_ref_model has nothing to update: the loss \(loss.joined(separator: ",")) uses no reference")
+            }
+            if !(refModelMixupAlpha >= 0 && refModelMixupAlpha <= 1) {
+                try fail("ref_model_mixup_alpha must lie in [0, 1] (the policy's share of the new reference), got \(refModelMixupAlpha)")
+            }
+            if refModelSyncSteps < 1 { try fail("ref_model_sync_steps must be >= 1, got \(refModelSyncSteps)") }
+        }
         if precomputeRef && lossSettings.needsTokenLogProbs {
             try fail("precompute_ref cannot serve loss token_pair: it caches summed reference log-probs, token_pair reads them token by token; drop precompute_ref")
         }

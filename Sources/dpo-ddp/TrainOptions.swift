@@ -69,6 +69,15 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Compute reference log-probs once, cache them (see --ref-cache-dir), hold no reference model.")
     var precomputeRef: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "TR-DPO: mix the policy into the reference every --ref-model-sync-steps DPO steps.")
+    var syncRefModel: Bool?
+
+    @Option(help: "TR-DPO: the policy's share alpha in [0, 1] of the updated reference (default 0.6).")
+    var refModelMixupAlpha: Double?
+
+    @Option(help: "TR-DPO: DPO steps between reference updates (default 512).")
+    var refModelSyncSteps: Int?
+
     @Option(help: "Pairs per forward pass of --precompute-ref on each rank (default: the micro-batch size).")
     var precomputeRefBatchSize: Int?
 
@@ -189,6 +198,9 @@ struct TrainOptions: ParsableArguments {
         if let useWeighting { config.useWeighting = useWeighting }
         if let precomputeRef { config.precomputeRef = precomputeRef }
         if let precomputeRefBatchSize { config.precomputeRefBatchSize = precomputeRefBatchSize }
+        if let syncRefModel { config.syncRefModel = syncRefModel }
+        if let refModelMixupAlpha { config.refModelMixupAlpha = refModelMixupAlpha }
+        if let refModelSyncSteps { config.refModelSyncSteps = refModelSyncSteps }
         if let refCacheDir { config.refCacheDir = refCacheDir }
         if let sharedPrompt { config.sharedPrompt = sharedPrompt }
         if let learningRate { config.learningRate = learningRate }

@@ -23,6 +23,7 @@ extension MultiRankTests {
         ("use_weighting", ["--loss", "sigmoid", "--use-weighting"], 1),
         ("orpo", ["--loss", "orpo"], 1),
         ("token_pair", ["--loss", "token_pair"], 1),
+        ("tr_dpo", ["--loss", "sigmoid", "--sync-ref-model", "--ref-model-sync-steps", "1", "--ref-model-mixup-alpha", "0.6"], 1),
     ]
 
     func testEveryObjectiveTrainsTheSameModelOnOneTwoAndFourRanks() throws {
