@@ -50,4 +50,26 @@ final class ObjectiveOptionTests: XCTestCase {
         let fixed = try run.train(run.config(output: "fixed") { $0.batchSize = 4; $0.maxSteps = 6; $0.learningRate = 0.01 })
         XCTAssertNotEqual(fixed.records[3]["rewards/chosen"] as? Double, whole.records[3]["rewards/chosen"] as? Double)
     }
+
+    /// `ld_alpha` weights the reference's tokens too: a run reading them from `precompute_ref`'s cache
+    /// (computed in forward passes of 3 pairs, `precompute_ref_batch_size`) logs what the run with a
+    /// live reference logs, up to float32 summation order (`trajectoryTolerance`, as between splits).
+    func testLengthDesensitisedCacheEqualsTheLiveReference() throws {
+        let run = try TinyRun()
+        let config = { (output: String, change: (inout TrainingConfig) -> Void) in
+            run.config(output: output) {
+                $0.batchSize = 4; $0.maxSteps = 3; $0.learningRate = 0.01; $0.loss = ["sigmoid"]; $0.ldAlpha = 0.3
+                change(&$0)
+            }
+        }
+        let live = try run.train(config("live") { _ in })
+        try FileManager.default.createDirectory(at: run.directory.appendingPathComponent("cache"), withIntermediateDirectories: true)
+        let cached = try run.train(config("cached") {
+            $0.precomputeRef = true; $0.precomputeRefBatchSize = 3
+            $0.refCacheDir = run.directory.appendingPathComponent("cache").path
+        })
+        assertSameMetrics(live.records, cached.records, tolerance: trajectoryTolerance)
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.directory.appendingPathComponent("cache").path)
+        XCTAssertEqual(files.count, 1, "one cache file: \(files)")
+    }
 }
