@@ -21,6 +21,11 @@ a per-run max_grad_norm, seed 42, logging_steps 1, float32 (bf16=False), dropout
     ipo       loss_type="ipo"
     robust    loss_type="robust", label_smoothing=0.1
 
+and one run per further objective (OBJECTIVE_RUNS, max_grad_norm 1.0): exo_pair (label_smoothing 1e-3), aot, aot_unpaired
+(label_smoothing 0.1), discopop (discopop_tau 0.05), sigmoid under f_divergence_type forward_kl, js_divergence and
+alpha_divergence (coef 0.5), sigmoid with ld_alpha 0.5, sigmoid with use_weighting (WPO), and TR-DPO (sigmoid with
+sync_ref_model, ref_model_sync_steps 2, ref_model_mixup_alpha 0.6).
+
 Nothing is downloaded: the model is built from GPT2Config and the tokenizer from the vocab.json/merges.txt that
 Sources/Tokenizer ships. The script is deterministic (single thread, fixed seeds); it checks that itself by training the
 sigmoid run twice and comparing every logged number, and that the first sigmoid/robust loss is log 2 and the first IPO
@@ -179,6 +184,26 @@ RUNS = {
     "ipo": {"loss_type": "ipo", "label_smoothing": 0.0, "max_grad_norm": 9.0},
     "robust": {"loss_type": "robust", "label_smoothing": 0.1, "max_grad_norm": 0.38},
 }
+# The other objectives of TRL 1.16's DPOConfig, one run each: "options" are DPOConfig fields, which dpo-ddp reads
+# under the same YAML names. max_grad_norm 1.0 throughout (the three runs above cover clipping).
+OBJECTIVE_RUNS = {
+    "exo_pair": {"loss_type": "exo_pair", "label_smoothing": 1e-3, "max_grad_norm": 1.0, "options": {}},
+    "aot": {"loss_type": "aot", "label_smoothing": 0.0, "max_grad_norm": 1.0, "options": {}},
+    "aot_unpaired": {"loss_type": "aot_unpaired", "label_smoothing": 0.1, "max_grad_norm": 1.0, "options": {}},
+    "discopop": {"loss_type": "discopop", "label_smoothing": 0.0, "max_grad_norm": 1.0, "options": {"discopop_tau": 0.05}},
+    "forward_kl": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0,
+                   "options": {"f_divergence_type": "forward_kl"}},
+    "js_divergence": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0,
+                      "options": {"f_divergence_type": "js_divergence"}},
+    "alpha_divergence": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0,
+                         "options": {"f_divergence_type": "alpha_divergence", "f_alpha_divergence_coef": 0.5}},
+    "ld_alpha": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0, "options": {"ld_alpha": 0.5}},
+    "use_weighting": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0,
+                      "options": {"use_weighting": True}},
+    # TR-DPO: the reference is mixed with the policy after steps 2, 4 and 6, so steps 3-8 see a moved reference.
+    "tr_dpo": {"loss_type": "sigmoid", "label_smoothing": 0.0, "max_grad_norm": 1.0,
+               "options": {"sync_ref_model": True, "ref_model_sync_steps": 2, "ref_model_mixup_alpha": 0.6}},
+}
 
 EOT = "<|endoftext|>"
 
@@ -241,8 +266,9 @@ def make_model(model_dir, tok):
             os.remove(path)
 
 
-def dpo_args(output_dir, batch_size, loss_type, label_smoothing, max_grad_norm, max_steps=MAX_STEPS):
+def dpo_args(output_dir, batch_size, loss_type, label_smoothing, max_grad_norm, max_steps=MAX_STEPS, options=None):
     return trl.DPOConfig(
+        **(options or {}),
         output_dir=output_dir,
         loss_type=[loss_type],
         beta=BETA,
@@ -278,11 +304,11 @@ def dpo_args(output_dir, batch_size, loss_type, label_smoothing, max_grad_norm, 
     )
 
 
-def train(model_dir, tok, rows, loss_type, label_smoothing, max_grad_norm, max_steps=MAX_STEPS):
+def train(model_dir, tok, rows, loss_type, label_smoothing, max_grad_norm, max_steps=MAX_STEPS, options=None):
     """One DPOTrainer run from the saved initial model; returns (log entries per step, trainer)."""
     data = datasets.Dataset.from_list(rows)
     with tempfile.TemporaryDirectory() as out:
-        args = dpo_args(out, len(rows), loss_type, label_smoothing, max_grad_norm, max_steps)
+        args = dpo_args(out, len(rows), loss_type, label_smoothing, max_grad_norm, max_steps, options)
         # model given as the checkpoint path: TRL loads the policy (float32) and, since ref_model is None and
         # precompute is off, a second copy of the same checkpoint as the frozen reference.
         trainer = trl.DPOTrainer(model=model_dir, args=args, train_dataset=data, processing_class=tok)
@@ -330,7 +356,7 @@ def write_config(path, name, spec, batch_size):
         ("truncation_mode", "keep_start"),
         ("seed", SEED),
         ("logging_steps", 1),
-    ]
+    ] + list(spec.get("options", {}).items())
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"# TRL {trl.__version__} DPOTrainer parity run '{name}', made by scripts/make_trl_trainer_fixtures.py.\n")
         f.write("# Paths are relative to this file (as dpo-ddp reads them). TRL-only settings are in run_info.json.\n")
@@ -408,8 +434,9 @@ def main():
     del probe
 
     results = {}
-    for name, spec in RUNS.items():
-        steps, trainer = train(model_dir, tok, rows, spec["loss_type"], spec["label_smoothing"], spec["max_grad_norm"])
+    for name, spec in {**RUNS, **OBJECTIVE_RUNS}.items():
+        steps, trainer = train(model_dir, tok, rows, spec["loss_type"], spec["label_smoothing"], spec["max_grad_norm"],
+                               options=spec.get("options"))
         results[name] = steps
         run_dir = os.path.join(OUT, name)
         os.makedirs(run_dir)
@@ -426,7 +453,7 @@ def main():
             "optimizer_param_groups": groups,
             "per_device_train_batch_size": batch_size, "gradient_accumulation_steps": 1, "world_size": 1,
             "precompute_ref_log_probs": False, "disable_dropout": True, "bf16": False, "gradient_checkpointing": False,
-            "max_grad_norm": spec["max_grad_norm"],
+            "max_grad_norm": spec["max_grad_norm"], "options": spec.get("options", {}),
             "clipping_active": [e["grad_norm"] > spec["max_grad_norm"] for e in steps],
             "grad_norms": [e["grad_norm"] for e in steps],
         }
@@ -441,6 +468,8 @@ def main():
     assert abs(ipo[0]["loss"] - (1 / (2 * BETA)) ** 2) < 1e-4, ipo[0]["loss"]
     for name, steps in results.items():
         assert steps[0]["rewards/margins"] == 0.0 and steps[0]["rewards/chosen"] == 0.0
+        if name in OBJECTIVE_RUNS:
+            continue
         clipped = sum(e["grad_norm"] > RUNS[name]["max_grad_norm"] for e in steps)
         assert clipped >= len(steps) // 2 + 1, f"{name}: clipping active on only {clipped} steps"
         assert all(e["learning_rate"] == LEARNING_RATE for e in steps)
@@ -453,7 +482,7 @@ def main():
     print(f"TRL {trl.__version__}, transformers {transformers.__version__}, torch {torch.__version__}; optim {optim_name}")
     print(f"{batch_size} pairs, {MAX_STEPS} steps, lr {LEARNING_RATE}, beta {BETA}")
     for name, steps in results.items():
-        print(f"\n{name} (max_grad_norm {RUNS[name]['max_grad_norm']}):  step  loss          grad_norm     rewards/margins  rewards/chosen  logps/chosen  acc")
+        print(f"\n{name} (max_grad_norm {({**RUNS, **OBJECTIVE_RUNS})[name]['max_grad_norm']}):  step  loss          grad_norm     rewards/margins  rewards/chosen  logps/chosen  acc")
         for e in steps:
             print(f"      {e['step']:4d}  {e['loss']:.8f}  {e['grad_norm']:.8f}  {e['rewards/margins']:+.8f}    "
                   f"{e['rewards/chosen']:+.8f}     {e['logps/chosen']:.5f}   {e['rewards/accuracies']:.3f}")
