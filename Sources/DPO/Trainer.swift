@@ -123,6 +123,7 @@ public final class Trainer {
         }
         while state.step < totalSteps {
             let isSFT = state.step < config.sftSteps
+            communicator.activity = "step \(state.step + 1)"
             if !isSFT && reference == nil { try prepareReference() }
             let lr = learningRate(at: state.step)
             let (stats, gradNorm, communication) = try optimiserStep(sft: isSFT, learningRate: lr)
@@ -163,11 +164,13 @@ public final class Trainer {
             state.pendingStatistics = window.values
             if !isSFT, data.eval != nil, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || state.step == totalSteps {
                 let evalStart = ContinuousClock.now
+                communicator.activity = "evaluation after step \(state.step)"
                 lastEval = try evaluate()
                 windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
                                    values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
             }
+            communicator.activity = "end of step \(state.step)"
             let stop = try agreedStopSignal()
             if (config.saveSteps > 0 && state.step % config.saveSteps == 0) || state.step == totalSteps || stop != 0 {
                 try saveCheckpoint()

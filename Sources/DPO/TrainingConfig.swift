@@ -105,6 +105,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// MiB of gradient per all-reduce bucket started during the backward pass (PyTorch DDP's
     /// `bucket_cap_mb`); 0 reduces the whole gradient in one go after the backward pass.
     public var bucketCapMB: Double = 25
+    /// Seconds a rank may wait in one collective (an all-reduce, a broadcast, ...) for the other
+    /// ranks before it ends the job naming the ranks that did not arrive; 0 waits forever.
+    public var collectiveTimeout: Double = 1800
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -134,6 +137,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", overwriteOutputDir = "overwrite_output_dir"
         case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
+        case collectiveTimeout = "collective_timeout"
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

@@ -53,6 +53,9 @@ extension TrainingConfig {
         if ![0, 1].contains(zero) {
             try fail("zero must be 0 (every rank holds all optimiser state) or 1 (ZeRO-1: optimiser state sharded over ranks), got \(zero)")
         }
+        if !(collectiveTimeout >= 0) {
+            try fail("collective_timeout must be >= 0 seconds (0: wait forever), got \(collectiveTimeout)")
+        }
         if !(bucketCapMB >= 0) { try fail("bucket_cap_mb must be >= 0 (0: one all-reduce after the backward pass), got \(bucketCapMB)") }
         if failAtStep != nil && !debug { try fail("fail_at_step is a debugging aid: it needs --debug") }
         if !(0..<worldSize).contains(failRank) { try fail("fail_rank must be a rank in 0..<\(worldSize), got \(failRank)") }

@@ -12,6 +12,13 @@ public protocol Communicator: AnyObject {
     /// The number of processes in the group.
     var size: Int { get }
 
+    /// Seconds a rank may wait in one collective for the others before it ends the job with a
+    /// message naming the ranks that did not arrive; nil waits forever.
+    var collectiveTimeout: Double? { get set }
+
+    /// What this rank is doing ("start-up", "step 12"), named in the watchdog's message.
+    var activity: String { get set }
+
     /// Replaces every element with its sum over all ranks, in place.
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
 

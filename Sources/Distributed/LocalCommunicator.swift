@@ -10,6 +10,12 @@ public final class LocalCommunicator: Communicator {
     /// Always 1.
     public let size = 1
 
+    /// Kept for the protocol: a world of one never waits for another rank.
+    public var collectiveTimeout: Double?
+
+    /// Kept for the protocol: a world of one never waits for another rank.
+    public var activity = ""
+
     /// Creates the world of one.
     public init() {}
 

@@ -9,7 +9,9 @@ extension MPICommunicator {
             var request: MPI_Request?
             try Self.check(MPI_Iallreduce(dpo_mpi_in_place(), base + start, count, dpo_mpi_float(), dpo_mpi_sum(),
                                           world, &request), "MPI_Iallreduce")
+            collectivesStarted += 1
             pending.append(request)
+            pendingOperation = "MPI_Iallreduce"
         }
     }
 
@@ -25,7 +27,9 @@ extension MPICommunicator {
             var request: MPI_Request?
             try Self.check(MPI_Ireduce(send, isRoot ? base + start : nil, count, dpo_mpi_float(), dpo_mpi_sum(),
                                        Int32(clamping: root), world, &request), "MPI_Ireduce")
+            collectivesStarted += 1
             pending.append(request)
+            pendingOperation = "MPI_Ireduce"
         }
     }
 
@@ -40,11 +44,11 @@ extension MPICommunicator {
         return done != 0
     }
 
-    /// `MPI_Waitall` over the started requests, which are then forgotten.
+    /// Waits for the started requests (testing them, under `collectiveTimeout`); they are then forgotten.
     public func waitAll() throws {
         guard !pending.isEmpty else { return }
-        try requireActive("MPI_Waitall")
+        try requireActive("MPI_Testall")
         defer { pending.removeAll(keepingCapacity: true) }
-        try Self.check(MPI_Waitall(Int32(pending.count), &pending, dpo_mpi_statuses_ignore()), "MPI_Waitall")
+        try waitWatched(&pending, "\(pending.count) x \(pendingOperation)")
     }
 }

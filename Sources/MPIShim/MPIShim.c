@@ -27,6 +27,7 @@ MPI_Op dpo_mpi_max(void) { return MPI_MAX; }
 void *dpo_mpi_in_place(void) { return MPI_IN_PLACE; }
 
 MPI_Status *dpo_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+MPI_Status *dpo_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
 int dpo_mpi_init(void) {
     if (!dpo_mpi_is_initialized()) {

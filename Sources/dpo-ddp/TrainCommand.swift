@@ -46,6 +46,7 @@ struct TrainCommand: ParsableCommand {
 
     func train(communicator: any Communicator) throws {
         let config = try options.resolved(configFile: self.config, worldSize: communicator.size)
+        communicator.collectiveTimeout = config.collectiveTimeout > 0 ? config.collectiveTimeout : nil
         let isRoot = communicator.rank == 0
         let (trainer, summary) = try TrainingRun.prepare(config: config, communicator: communicator, resume: resume)
         let output = URL(fileURLWithPath: config.outputDir)

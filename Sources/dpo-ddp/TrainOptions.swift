@@ -135,6 +135,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "MiB of gradient per all-reduce bucket, started during the backward pass (default 25; 0: one all-reduce after it).")
     var bucketCapMb: Double?
 
+    @Option(help: "Seconds a rank may wait in one collective for the others before the job is ended, naming the ranks that did not arrive (default 1800; 0: forever).")
+    var collectiveTimeout: Double?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -192,6 +195,7 @@ struct TrainOptions: ParsableArguments {
         if let threads { config.threads = threads }
         if let zero { config.zero = zero }
         if let bucketCapMb { config.bucketCapMB = bucketCapMb }
+        if let collectiveTimeout { config.collectiveTimeout = collectiveTimeout }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }

@@ -20,7 +20,7 @@ final class MPICheckSmokeTests: XCTestCase {
         let outcome = try runUnderMPIRun(ranks: 2, ["mpi-check", "--chunk-count", "1000"])
         let checks = ["allreduce ok", "non-blocking allreduce and reduce ok (3001 elements, chunks of 1000)",
                       "allgather and gather ok (shards [1501, 1500])", "broadcast ok (3001 bytes from root 1)",
-                      "invalid root rejected: MPI_Bcast failed: MPI_ERR_ROOT", "barrier ok"]
+                      "invalid root rejected: MPI_Ibcast failed: MPI_ERR_ROOT", "barrier ok"]
         assertSucceeded(outcome, printing: (0..<2).flatMap { rank in checks.map { "rank \(rank)/2: \($0)" } })
     }
 

@@ -13,6 +13,8 @@ final class GradientReducerTests: XCTestCase {
         var started: [(range: Range<Int>, root: Int?, finalFrom: Int)] = []
         var finalFrom = Int.max
         var waits = 0, progressCalls = 0
+        var collectiveTimeout: Double?
+        var activity = ""
 
         init(size: Int, base: UnsafeMutablePointer<Float>) {
             self.size = size

@@ -3,7 +3,7 @@
 // Open MPI defines its predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, MPI_IN_PLACE,
 // MPI_STATUSES_IGNORE, ...) as macros that expand to addresses of global objects; Swift imports
 // none of them. Each is exposed here as a function returning the handle. The rest of MPI
-// (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Allgatherv, MPI_Bcast, ...) is called from
+// (MPI_Iallreduce, MPI_Testall, MPI_Iallgatherv, MPI_Ibcast, ...) is called from
 // Swift directly through the CMPI module.
 #ifndef DPO_MPI_SHIM_H
 #define DPO_MPI_SHIM_H
@@ -32,6 +32,8 @@ void *dpo_mpi_in_place(void);
 
 /// MPI_STATUSES_IGNORE, for MPI_Testall and MPI_Waitall when the statuses are not wanted.
 MPI_Status *dpo_mpi_statuses_ignore(void);
+/// MPI_STATUS_IGNORE, for MPI_Recv and MPI_Test when the status is not wanted.
+MPI_Status *dpo_mpi_status_ignore(void);
 
 /// Makes glibc serve blocks of up to 32 MiB from the heap and never return freed heap memory to
 /// the kernel, so the temporary buffers of non-blocking collectives are reused instead of being
