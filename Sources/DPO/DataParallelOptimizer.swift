@@ -30,7 +30,9 @@ public final class DataParallelOptimizer {
     ///   - zero: shard the optimiser state over ranks (ZeRO stage 1).
     ///   - bucketElements: gradient elements per reduction bucket, or nil for one bucket
     ///     (see `GradientReducer.bucketElements(megabytes:)`).
-    public init(model: GPT2Model, settings: AdamWSettings, communicator: any Communicator, zero: Bool, bucketElements: Int?) {
+    ///   - wire: how the gradient buckets travel between ranks.
+    public init(model: GPT2Model, settings: AdamWSettings, communicator: any Communicator, zero: Bool, bucketElements: Int?,
+                wire: WireFormat = .fp32) {
         let count = model.layout.count
         shards = zero ? evenShards(count: count, parts: communicator.size) : nil
         self.model = model
@@ -38,7 +40,7 @@ public final class DataParallelOptimizer {
         self.communicator = communicator
         adamW = AdamW(layout: model.layout, settings: settings, range: shards?[communicator.rank])
         reducer = GradientReducer(gradients: model.gradients!, communicator: communicator,
-                                  bucketElements: bucketElements, owners: shards)
+                                  bucketElements: bucketElements, owners: shards, wire: wire)
     }
 
     /// Runs `body`, the last micro-batch of an optimiser step (one backward pass), reducing the

@@ -64,7 +64,8 @@ public final class Trainer {
         dpoSteps = config.maxSteps ?? max(1, Int(config.epochs * Double(stepsPerEpoch)))
         optimizer = DataParallelOptimizer(model: policy, settings: config.adamWSettings, communicator: communicator,
                                           zero: config.zero == 1,
-                                          bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB))
+                                          bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB),
+                                          wire: config.gradCommDtype)
         state = TrainerState(config: config, worldSize: communicator.size)
         if let resume {
             state = resume.state

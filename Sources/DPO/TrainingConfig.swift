@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import GPT2
 import PreferenceData
@@ -108,6 +109,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Seconds a rank may wait in one collective (an all-reduce, a broadcast, ...) for the other
     /// ranks before it ends the job naming the ranks that did not arrive; 0 waits forever.
     public var collectiveTimeout: Double = 1800
+    /// How gradient buckets travel between ranks: fp32, or bf16 (half the bytes; each addition
+    /// of the reduction in float32, rounded to bfloat16).
+    public var gradCommDtype: WireFormat = .fp32
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -137,7 +141,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", overwriteOutputDir = "overwrite_output_dir"
         case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
-        case collectiveTimeout = "collective_timeout"
+        case collectiveTimeout = "collective_timeout", gradCommDtype = "grad_comm_dtype"
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

@@ -9,6 +9,7 @@ extension MPICommunicator {
                 MPI_Iallgatherv(dpo_mpi_in_place(), 0, dpo_mpi_float(), buffer.baseAddress! + offset,
                                 counts, displacements, dpo_mpi_float(), world, &$0)
             }
+            countSent(counts.reduce(0) { $0 + Int($1) } * MemoryLayout<Float>.size, allReduced: false)
         }
     }
 

@@ -36,6 +36,13 @@ public final class MPICommunicator: Communicator {
     /// The MPI name of the last operation in `pending`, for the watchdog's message.
     var pendingOperation = ""
 
+    /// The bfloat16 copies of `pending` operations sent as `.bf16`, and the buffer each result is
+    /// widened into (nil on a rank that does not receive it).
+    var staged: [(copy: UnsafeMutableBufferPointer<UInt16>, destination: UnsafeMutablePointer<Float>?)] = []
+
+    /// Bytes sent in all-reduces, reductions and all-gathers so far, as ring algorithms send them.
+    public internal(set) var bytesSent = 0
+
     /// Seconds a rank may wait in one collective for the others before it aborts the job, or nil
     /// to wait forever. Default 30 minutes.
     public var collectiveTimeout: Double? = 1800
@@ -166,6 +173,7 @@ public final class MPICommunicator: Communicator {
             try collective("MPI_Iallreduce") {
                 MPI_Iallreduce(dpo_mpi_in_place(), base + start, count, datatype, operation, world, &$0)
             }
+            countSent(Int(count) * MemoryLayout<Element>.size, allReduced: true)
         }
     }
 

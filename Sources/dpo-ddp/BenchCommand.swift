@@ -63,6 +63,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "MiB of gradient per all-reduce bucket, as `train --bucket-cap-mb` (default 25; 0: one after backward).")
     var bucketCapMb = 25.0
 
+    @Option(help: "How gradient buckets travel between ranks, as `train --grad-comm-dtype`: fp32 (default) or bf16.")
+    var gradCommDtype = WireFormat.fp32
+
+    @Option(help: "Predict the communication time per step over a link of this many Gbit/s from the bytes sent per step.")
+    var linkGbps: Double?
+
     @Option(help: "Threads per rank (default cores / ranks).")
     var threads: Int?
 
@@ -84,6 +90,7 @@ struct BenchCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard [0, 1].contains(zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
         guard bucketCapMb >= 0 else { throw ValidationError("--bucket-cap-mb must be at least 0, got \(bucketCapMb)") }
+        if let linkGbps, !(linkGbps > 0) { throw ValidationError("--link-gbps must be above 0, got \(linkGbps)") }
     }
 
     func run() throws {
@@ -108,13 +115,14 @@ struct BenchCommand: ParsableCommand {
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef,
                                      zero: zero == 1, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
-                                     seed: seed, communicator: communicator)
+                                     wire: gradCommDtype, seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
         for _ in 0..<warmup { _ = try bench.step() }
         var times: [(seconds: Double, allReduceSeconds: Double)] = []
-        let faultsBefore = Self.resourceUsage().ru_minflt
+        let faultsBefore = Self.resourceUsage().ru_minflt, sentBefore = communicator.bytesSent
         for _ in 0..<steps { times.append(try bench.step()) }
+        let sentPerStep = (communicator.bytesSent - sentBefore) / steps
         let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
         let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
         let rss = Self.peakRSSBytes()
@@ -140,6 +148,8 @@ struct BenchCommand: ParsableCommand {
             effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
             sgemmCeilingGflops: ceiling, percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
             peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults, allreduceSecondsPerStep: perRank[1].max()!,
+            gradCommDtype: gradCommDtype.rawValue, bytesSentPerStep: sentPerStep, linkGbps: linkGbps,
+            predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
             optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
             perRank: (0..<ranks).map { r in
@@ -162,6 +172,7 @@ struct BenchCommand: ParsableCommand {
             "\(pairs) pairs per rank per step, prompt \(promptTokens) + completion \(completionTokens) tokens; "
                 + "\(warmup) warm-up + \(steps) timed steps (median); \(mode)",
             "gradient buckets of " + (bucketCapMb > 0 ? "\(bucketCapMb) MiB overlapping backward" : "the whole gradient after backward")
+                + " sent as \(gradCommDtype.rawValue)"
                 + (zero == 1 ? "; ZeRO-1: optimiser state sharded over ranks" : "; optimiser state whole on every rank"),
             "effective work per step = 6·N·tokens (policy fwd+bwd) + 2·N·tokens (reference fwd) + 2·V·C·tokens·(3 + 1) "
                 + "(LM head at every position, policy fwd+bwd and reference fwd), tokens = 2·pairs·(prompt + completion)",

@@ -52,6 +52,16 @@ struct BenchResult: Encodable {
     /// Median over timed steps of the time blocked in communication per step, slowest rank (the
     /// reduction overlapping backward is not counted, only what it leaves to wait for).
     var allreduceSecondsPerStep: Double
+    /// How gradient buckets travel between ranks (`fp32` or `bf16`).
+    var gradCommDtype: String
+    /// Bytes rank 0 sent per timed step in all-reduces, reductions and all-gathers, counted as ring
+    /// algorithms send them (2·(p−1)/p of an all-reduced buffer): 0 on one rank.
+    var bytesSentPerStep: Int
+    /// `--link-gbps`: the link speed to predict communication time for.
+    var linkGbps: Double?
+    /// `bytesSentPerStep` over that link: the seconds per step a link of `linkGbps` Gbit/s needs
+    /// to carry it (bandwidth only; no latency, no overlap with backward).
+    var predictedCommunicationSeconds: Double?
     /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
@@ -94,6 +104,12 @@ struct BenchResult: Encodable {
         if ranks > 1 {
             lines.append(String(format: "blocked in communication: %.3f s/step (%.1f%% of the step)",
                                 allreduceSecondsPerStep, 100 * allreduceSecondsPerStep / secondsPerStep))
+            lines.append(String(format: "sent per rank per step: %.1f MB (gradient as %@, ring algorithms)",
+                                Double(bytesSentPerStep) / 1e6, gradCommDtype))
+        }
+        if let linkGbps, let predictedCommunicationSeconds {
+            lines.append(String(format: "predicted communication at %g Gbit/s: %.3f s/step (bandwidth only)",
+                                linkGbps, predictedCommunicationSeconds))
         }
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         if let ratioPairsPerSecond, let ratioPeakRss {

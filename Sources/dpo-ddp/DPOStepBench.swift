@@ -28,7 +28,7 @@ final class DPOStepBench {
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
     /// policy, so no second model is ever allocated).
     init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, zero: Bool, bucketElements: Int?,
-         seed: Int, communicator: any Communicator) throws {
+         wire: WireFormat, seed: Int, communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
         try communicator.broadcast(policy.parameters.buffer, root: 0)
         guard shape.sequenceLength <= policy.config.nPositions else {
@@ -51,7 +51,7 @@ final class DPOStepBench {
         }
         loss = try DPOLoss(settings: LossSettings())
         optimizer = DataParallelOptimizer(model: policy, settings: AdamWSettings(), communicator: communicator,
-                                          zero: zero, bucketElements: bucketElements)
+                                          zero: zero, bucketElements: bucketElements, wire: wire)
         self.communicator = communicator
         self.options = options
     }

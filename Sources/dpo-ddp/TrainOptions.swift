@@ -1,5 +1,6 @@
 import ArgumentParser
 import DPO
+import Distributed
 import Foundation
 import PreferenceData
 
@@ -138,6 +139,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Seconds a rank may wait in one collective for the others before the job is ended, naming the ranks that did not arrive (default 1800; 0: forever).")
     var collectiveTimeout: Double?
 
+    @Option(help: "How gradient buckets travel between ranks: fp32 (default) or bf16 (half the bytes; the reduction adds in float32).")
+    var gradCommDtype: WireFormat?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -196,6 +200,7 @@ struct TrainOptions: ParsableArguments {
         if let zero { config.zero = zero }
         if let bucketCapMb { config.bucketCapMB = bucketCapMb }
         if let collectiveTimeout { config.collectiveTimeout = collectiveTimeout }
+        if let gradCommDtype { config.gradCommDtype = gradCommDtype }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }
@@ -237,3 +242,4 @@ struct TrainOptions: ParsableArguments {
 }
 
 extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension WireFormat: ExpressibleByArgument {}

@@ -17,13 +17,7 @@ final class MultiRankTests: XCTestCase {
         }
     }
 
-    var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        return environment
-    }
+    var environment: [String: String] { ProcessRunner.mpiEnvironment }
 
     func arguments(_ run: TinyRun, output: String, _ extra: [String]) -> [String] {
         ["train", "--model", run.modelDirectory.path, "--data", run.dataURL.path, "--output-dir",
