@@ -12,6 +12,8 @@ Writes, under Tests/PreferenceDataTests/Fixtures/llamafactory/:
   all_exhausted) gives for data sets of several lengths, with `mix_strategy` concat,
   interleave_under and interleave_over and no `interleave_probs` (the deterministic round-robin;
   with probabilities the draws come from numpy's generator, which dpo-ddp does not reproduce).
+- val_size.json: how many pairs `split_dataset` (LLaMA-Factory's data_utils.py, which calls Hugging
+  Face `Dataset.train_test_split`) holds out for a `val_size` fraction or count and a data size.
 
 The functions are LLaMA-Factory's, not copies: the files are loaded from an installed `llamafactory`
 package or from a source checkout, without importing the package's heavy `__init__` (which needs
@@ -110,6 +112,24 @@ def mix_table(merge_dataset):
     return cases
 
 
+def val_size_table(split_dataset):
+    import datasets
+
+    rows = []
+    for pairs in [2, 3, 7, 10, 24, 99, 100, 300, 1000]:
+        dataset = datasets.Dataset.from_dict({"row": list(range(pairs))})
+        for val_size in [0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1, 2, 5]:
+            if val_size >= pairs:
+                continue
+            args = types.SimpleNamespace(val_size=val_size, streaming=False, buffer_size=0)
+            try:
+                _, evaluation = split_dataset(dataset, None, args, seed=42)
+            except ValueError:  # a fraction that leaves no training row
+                continue
+            rows.append([pairs, val_size, len(evaluation["validation"])])
+    return {"columns": ["pairs", "val_size", "eval_pairs"], "rows": rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--source", help="a LLaMA-Factory checkout (default: the installed llamafactory package)")
@@ -120,7 +140,8 @@ def main():
     data_utils = load(package, "data/data_utils.py", "llamafactory.data.data_utils")
     os.makedirs(OUT, exist_ok=True)
     for name, value in [("infer_seqlen.json", seqlen_table(utils.infer_seqlen)),
-                        ("mix.json", mix_table(data_utils.merge_dataset))]:
+                        ("mix.json", mix_table(data_utils.merge_dataset)),
+                        ("val_size.json", val_size_table(data_utils.split_dataset))]:
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(value, f, separators=(",", ":"))
             f.write("\n")
