@@ -1,7 +1,9 @@
 import DPO
 import Distributed
 import Foundation
+import GPT2
 import PreferenceData
+import RunReport
 import TestSupport
 import Tokenizer
 import XCTest
@@ -118,5 +120,86 @@ final class DataWorkflowRunTests: XCTestCase {
         XCTAssertThrowsError(try run.train(run.config(output: "part") { common(&$0); $0.maxSteps = 6 }, resume: "latest")) {
             XCTAssertTrue("\($0)".contains("the recorded data_split.json holds out pairs of 30 pairs, but data now gives 24"), "\($0)")
         }
+    }
+}
+
+/// `generate_during_eval`: at every evaluation, the greedy completions of the first N eval prompts
+/// by the policy and the reference go to samples.jsonl, and a resumed run's file reads like an
+/// uninterrupted run's.
+final class EvalSamplesRunTests: XCTestCase {
+    func samples(_ output: URL) throws -> [[String: Any]] {
+        try String(contentsOf: output.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// Greedy continuation of `prompt` by the model in `directory`, computed here with the generator
+    /// directly (token by token argmax, without the trainer).
+    func greedy(_ directory: URL, _ prompt: [Int32], maxNewTokens: Int) throws -> [Int32] {
+        let model = try HFCheckpoint.load(from: directory, trainable: false)
+        let generator = try GPT2Generator(model: model, capacity: prompt.count + maxNewTokens)
+        var tokens: [Int32] = []
+        var logits = try generator.prefill(prompt)
+        while tokens.count < maxNewTokens {
+            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+            tokens.append(next)
+            if next == 50256 { break }
+            logits = try generator.step(next)
+        }
+        return tokens
+    }
+
+    func testSamplesAtEveryEvaluationArePolicyAndReferenceGreedyCompletions() throws {
+        let run = try TinyRun()
+        let common: (inout TrainingConfig) -> Void = {
+            $0.valSize = 8; $0.evalSteps = 2; $0.maxSteps = 4; $0.saveSteps = 2; $0.generateDuringEval = 3; $0.maxNewTokens = 6
+            $0.learningRate = 0.05
+        }
+        let config = run.config(output: "whole", common)
+        try run.train(config)
+        let output = URL(fileURLWithPath: config.outputDir)
+        let lines = try samples(output)
+        XCTAssertEqual(lines.map { $0["step"] as? Int }, [2, 2, 2, 4, 4, 4])
+        let tokenizer = try GPT2Tokenizer.bundledGPT2()
+        let eval = try XCTUnwrap(try RunDataSets.load(config: config, tokenizer: tokenizer).eval)
+        for (i, line) in lines.enumerated() {
+            let pair = eval.pairs[i % 3]
+            let prompt = Array(pair.chosen.ids[..<pair.chosen.promptLength])
+            XCTAssertEqual(line["prompt"] as? String, try tokenizer.decode(prompt))
+            XCTAssertEqual(line["line"] as? Int, pair.line)
+            func shown(_ ids: [Int32]) throws -> String { try tokenizer.decode(ids.last == 50256 ? Array(ids.dropLast()) : ids) }
+            let reference = try greedy(run.modelDirectory, prompt, maxNewTokens: 6)
+            XCTAssertEqual(line["reference"] as? String, try shown(reference), "the reference is the starting model")
+            XCTAssertEqual(line["reference_tokens"] as? Int, reference.count)
+            if line["step"] as? Int == 4 {
+                let policy = try greedy(output.appendingPathComponent("final"), prompt, maxNewTokens: 6)
+                XCTAssertEqual(line["policy"] as? String, try shown(policy), "the policy after step 4")
+                XCTAssertEqual(line["policy_tokens"] as? Int, policy.count)
+            }
+        }
+        XCTAssertNotEqual(lines[3]["policy"] as? String, lines[3]["reference"] as? String, "training moved the policy")
+        let report = try ReportPage(runDirectory: output).html
+        XCTAssertTrue(report.contains("<summary>step 4</summary>") && report.contains("<summary>step 2</summary>"))
+        XCTAssertTrue(report.contains(Markup(lines[3]["policy"] as? String ?? "?")), "the report shows the completion")
+
+        try run.train(run.config(output: "part") { common(&$0); $0.maxSteps = 2 })
+        let partOutput = run.directory.appendingPathComponent("part")
+        // A line after the checkpoint's step, as a run killed after an evaluation but before its next checkpoint leaves.
+        let handle = try FileHandle(forWritingTo: partOutput.appendingPathComponent("samples.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"step\": 3, \"policy\": \"left by a killed run\"}\n".utf8))
+        try handle.close()
+        try run.train(run.config(output: "part", common), resume: "latest")
+        let resumed = try samples(partOutput)
+        XCTAssertEqual(resumed.map { $0["step"] as? Int }, [2, 2, 2, 4, 4, 4], "lines after the checkpoint's step dropped")
+        XCTAssertEqual(resumed.map { $0["policy"] as? String }, lines.map { $0["policy"] as? String })
+        XCTAssertEqual(resumed.map { $0["reference"] as? String }, lines.map { $0["reference"] as? String })
+    }
+
+    /// What the report does to text: HTML escaping, as `Markup.escape`.
+    func Markup(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&#39;")
     }
 }
