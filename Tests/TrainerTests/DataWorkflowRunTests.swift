@@ -8,21 +8,23 @@ import TestSupport
 import Tokenizer
 import XCTest
 
-/// Several data files, `val_size` and `max_samples` in a training run: what is refused before any
-/// work, what is trained on, what is recorded and what a resumed run reuses.
-final class DataWorkflowRunTests: XCTestCase {
+extension TinyRun {
     /// Ten alpaca rows beside the tiny run's standard pairs (another format in the same run).
-    func writeAlpaca(_ run: TinyRun) throws -> URL {
-        let url = run.directory.appendingPathComponent("alpaca.json")
+    func writeAlpaca() throws -> URL {
+        let url = directory.appendingPathComponent("alpaca.json")
         let rows = (0..<10).map { ["instruction": "Name colour \($0).", "input": $0 % 2 == 0 ? "" : "Be brief.",
                                    "chosen": "Blue \($0).", "rejected": "I refuse."] }
         try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]).write(to: url)
         return url
     }
+}
 
+/// Several data files, `val_size` and `max_samples` in a training run: what is refused before any
+/// work, what is trained on, what is recorded and what a resumed run reuses.
+final class DataWorkflowRunTests: XCTestCase {
     func testContradictoryDataSettingsAreRefusedBeforeAnyWork() throws {
         let run = try TinyRun()
-        let alpaca = try writeAlpaca(run)
+        let alpaca = try run.writeAlpaca()
         func refused(_ change: (inout TrainingConfig) -> Void, _ fragment: String, line: UInt = #line) {
             XCTAssertThrowsError(try run.config(output: "x", change).validate(worldSize: 1), line: line) {
                 XCTAssertTrue("\($0)".contains(fragment), "«\($0)» should contain «\(fragment)»", line: line)
@@ -52,7 +54,7 @@ final class DataWorkflowRunTests: XCTestCase {
     /// each, the 10 alpaca pairs starting over), train; the summary reports each file and the mix.
     func testTwoFormatsMixedTrain() throws {
         let run = try TinyRun()
-        let alpaca = try writeAlpaca(run)
+        let alpaca = try run.writeAlpaca()
         let config = run.config(output: "mixed") {
             $0.data = run.dataURL.path + "," + alpaca.path
             $0.mixStrategy = .interleaveOver
@@ -72,7 +74,7 @@ final class DataWorkflowRunTests: XCTestCase {
     /// max_samples caps each file before the mix: 5 + 5 pairs concatenated.
     func testMaxSamplesCapsEachFileBeforeTheMix() throws {
         let run = try TinyRun()
-        let alpaca = try writeAlpaca(run)
+        let alpaca = try run.writeAlpaca()
         let config = run.config(output: "capped") { $0.data = run.dataURL.path + "," + alpaca.path; $0.maxSamples = 5 }
         let (_, summary) = try TrainingRun.prepare(config: config, communicator: LocalCommunicator())
         XCTAssertTrue(summary[0].contains("24 rows (standard), first 5 used (max_samples), 5 pairs;"), summary[0])
