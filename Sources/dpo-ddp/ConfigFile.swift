@@ -60,8 +60,12 @@ enum ConfigFile {
     /// so that one starting with `-` is read as the value, not as another option.
     static func arguments(key: String, value: Any, path: String, base: URL) throws -> [String] {
         let option = "--" + key.replacingOccurrences(of: "_", with: "-")
-        /// A path (each file of a list such as `data: [a.json, b.jsonl]`) relative to the file's directory.
+        /// A path relative to the file's directory; for `data`, each of its files (a YAML list
+        /// `[a.json, b.jsonl]` or a comma-separated string).
         func relative(_ text: String) -> String {
+            if key == "data", text.contains(",") {
+                return text.split(separator: ",").map { relative($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: ",")
+            }
             guard pathKeys.contains(key), !text.hasPrefix("/"), !(key == "model" && GPT2Config.named(text) != nil) else { return text }
             return base.appendingPathComponent(text).standardizedFileURL.path
         }

@@ -37,6 +37,19 @@ final class DataWorkflowCommandLineTests: XCTestCase {
         XCTAssertEqual(samples.split(separator: "\n").count, 4, "2 evaluations x 2 prompts")
         XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8).contains("<h2>Samples</h2>"))
 
+        // The same files as one comma-separated string in YAML, each relative to the config file.
+        let comma = try run.configFile("comma.yaml", """
+            model: model
+            data: pairs.jsonl, alpaca.json
+            max_length: 64
+            batch_size: 8
+            max_steps: 1
+            output_dir: out3
+            """)
+        let commaYAML = try train(["--config", comma.path])
+        XCTAssertEqual(commaYAML.status, 0, commaYAML.output)
+        XCTAssertTrue(commaYAML.output.contains("train data mixed from 2 files (concat): 34 pairs"), commaYAML.output)
+
         let commaSeparated = try train(["--model", run.modelDirectory.path, "--data",
                                         run.dataURL.path + "," + run.directory.appendingPathComponent("alpaca.json").path,
                                         "--max-length", "64", "--batch-size", "8", "--max-steps", "1",
