@@ -36,6 +36,8 @@ public final class Trainer {
     var reference: (train: ReferenceLogProbs, eval: ReferenceLogProbs)?
     var referenceWeights: GPT2Model?
     var orders: (epoch: Int, order: [Int])?
+    /// `generate_during_eval`'s prompts and the reference's completions (rank 0, when set).
+    var evalSamples: EvalSamples?
 
     /// Prepares a run.
     ///
@@ -118,6 +120,7 @@ public final class Trainer {
         var windowPairs = 0.0
         var windowCommunication = 0.0
         var lastEval: [String: Double] = [:]
+        let samplesLog = try openSamplesLog()
         policy.checksFinite = config.debug
         if config.checkGradients && state.step == 0 {
             for line in try gradientCheck() where communicator.rank == 0 { print(line) }
@@ -167,9 +170,10 @@ public final class Trainer {
                 let evalStart = ContinuousClock.now
                 communicator.activity = "evaluation after step \(state.step)"
                 lastEval = try evaluate()
-                windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
                                    values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
+                if let samplesLog { try writeSamples(to: samplesLog) }
+                windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
             }
             communicator.activity = "end of step \(state.step)"
             let stop = try agreedStopSignal()
@@ -212,6 +216,24 @@ public final class Trainer {
         return try PairScoring(policy: policy, config: config).evaluate(
             eval, loss: dpoLoss, reference: reference!.eval, microBatchSize: layout.microBatchSize, padID: data.padID,
             communicator: communicator)
+    }
+
+    /// Rank 0's `samples.jsonl` when `generate_during_eval` is set (lines after the resumed step dropped).
+    func openSamplesLog() throws -> MetricsWriter? {
+        guard communicator.rank == 0, config.generateDuringEval > 0, let eval = data.eval else { return nil }
+        evalSamples = EvalSamples(eval: eval, count: config.generateDuringEval, maxNewTokens: config.maxNewTokens,
+                                  tokenizer: data.tokenizer, endOfText: data.padID)
+        return try MetricsWriter(url: store.directory.appendingPathComponent(EvalSamples.fileName), keepingThrough: state.step)
+    }
+
+    /// Appends this evaluation's completions of the policy and the reference to `log` (rank 0).
+    func writeSamples(to log: MetricsWriter) throws {
+        guard let evalSamples else { return }
+        let records = try evalSamples.records(step: state.step, epoch: epochProgress, policy: policy) {
+            if case let .model(model)? = reference?.eval { return model }
+            return config.lossSettings.needsReference ? try referenceModel() : try loadInitialModel()
+        }
+        for record in records { try log.append(object: record) }
     }
 
     // MARK: - One step
@@ -309,18 +331,7 @@ public final class Trainer {
             reference = (.none, .none)
             return
         }
-        let model: GPT2Model
-        if let path = config.refModel {
-            model = try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false)
-        } else if let saved = referenceWeights {
-            model = saved
-        } else if config.sftSteps > 0 {
-            model = try GPT2Model(config: policy.config, trainable: false)
-            model.parameters.copy(from: policy.parameters)
-            referenceWeights = model
-        } else {
-            model = try loadInitialModel()
-        }
+        let model = try referenceModel()
         guard config.precomputeRef else {
             reference = (.model(model), .model(model))
             return
@@ -328,6 +339,20 @@ public final class Trainer {
         let train = try cachedReference(model: model, dataset: data.train, url: data.trainURL)
         let eval = try data.eval.map { try cachedReference(model: model, dataset: $0, url: data.evalURL!) }
         reference = (.cache(train), eval.map { .cache($0) } ?? .none)
+    }
+
+    /// The DPO phase's frozen reference: the `ref_model`, the saved post-SFT reference, the policy
+    /// as it is at the start of DPO (after an SFT phase; kept as `referenceWeights`), or the starting model.
+    func referenceModel() throws -> GPT2Model {
+        if let path = config.refModel { return try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false) }
+        if let saved = referenceWeights { return saved }
+        if config.sftSteps > 0 {
+            let model = try GPT2Model(config: policy.config, trainable: false)
+            model.parameters.copy(from: policy.parameters)
+            referenceWeights = model
+            return model
+        }
+        return try loadInitialModel()
     }
 
     /// The reference log-probs of `dataset` from an existing cache file, or computed (each rank a

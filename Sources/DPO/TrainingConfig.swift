@@ -14,7 +14,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var refModel: String?
     /// Tokenizer directory; default: the model directory's files, else GPT-2's bundled files.
     public var tokenizer: String?
-    /// Training preference pairs (JSON Lines or a JSON array).
+    /// Training preference pairs (JSON Lines or a JSON array); several files comma-separated
+    /// (`dataFiles`), mixed as `mix_strategy` says.
     public var data: String = ""
     /// Held-out pairs for `eval_` metrics.
     public var evalData: String?
@@ -27,6 +28,20 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var truncationMode: TruncationMode = .keepStart
     /// Chat template file for conversational data; default: the plain template.
     public var chatTemplate: String?
+    /// Use only the first N rows of each data set (LLaMA-Factory's `max_samples`); nil: all.
+    public var maxSamples: Int?
+    /// How several `data` files become one training set (LLaMA-Factory's `mix_strategy`).
+    public var mixStrategy: MixStrategy = .concat
+    /// One probability per `data` file for the interleaving strategies; nil: take them in turn.
+    public var interleaveProbs: [Double]?
+    /// Hold out part of `data` for evaluation when there is no `eval_data`: a fraction below 1 or
+    /// a whole number of pairs (LLaMA-Factory's `val_size`); nil: none.
+    public var valSize: Double?
+    /// At each evaluation, greedy completions of the first N eval prompts by the policy and the
+    /// reference, written to `OUTPUT_DIR/samples.jsonl`; 0: none.
+    public var generateDuringEval: Int = 0
+    /// Most new tokens per `generate_during_eval` completion.
+    public var maxNewTokens: Int = 64
 
     /// Loss types, combined as a weighted sum.
     public var loss: [String] = ["sigmoid"]
@@ -128,6 +143,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, refModel = "ref_model", tokenizer, data, evalData = "eval_data", dataFormat = "data_format"
         case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
+        case maxSamples = "max_samples", mixStrategy = "mix_strategy", interleaveProbs = "interleave_probs", valSize = "val_size"
+        case generateDuringEval = "generate_during_eval", maxNewTokens = "max_new_tokens"
         case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
         case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
         case refCacheDir = "ref_cache_dir"
@@ -150,6 +167,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfig {
+    /// The files of `data`: one, or several comma-separated.
+    public var dataFiles: [String] {
+        data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// How micro-batches are laid out for the forward passes.
     public var scoringOptions: ScoringOptions { ScoringOptions(sharedPrompt: sharedPrompt) }
 
@@ -177,7 +199,7 @@ extension TrainingConfig {
         if GPT2Config.named(model) == nil { model = absolute(model) }
         refModel = refModel.map(absolute)
         tokenizer = tokenizer.map(absolute)
-        if !data.isEmpty { data = absolute(data) }
+        if !data.isEmpty { data = dataFiles.map(absolute).joined(separator: ",") }
         evalData = evalData.map(absolute)
         chatTemplate = chatTemplate.map(absolute)
         refCacheDir = refCacheDir.map(absolute)

@@ -8,7 +8,7 @@ extension TrainingConfig {
         func fail(_ message: String) throws -> Never { throw TrainingError(message) }
         let manager = FileManager.default
         if data.isEmpty { try fail("data: no training data given (--data FILE)") }
-        for (key, path) in [("data", data), ("eval_data", evalData), ("ref_model", refModel),
+        for (key, path) in dataFiles.map({ ("data", $0 as String?) }) + [("eval_data", evalData), ("ref_model", refModel),
                             ("chat_template", chatTemplate), ("tokenizer", tokenizer)] {
             if let path, !manager.fileExists(atPath: path) { try fail("\(key): \(path) does not exist") }
         }
@@ -62,6 +62,7 @@ extension TrainingConfig {
         if referenceFree, let refModel {
             try fail("reference_free and ref_model conflict: reference_free uses no reference model, yet ref_model names \(refModel); drop one")
         }
+        try validateDataSettings()
         if precomputeRef && !lossSettings.needsReference {
             try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
         }
