@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "PreferenceDataTests", dependencies: ["PreferenceData", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport", "dpo-ddp"]),
         .testTarget(name: "TrainerTests", dependencies: ["DPO", "GPT2", "Distributed", "PreferenceData", "Tokenizer",
-                                                         "Safetensors", "TestSupport", "dpo-ddp", "FileErrors"],
+                                                         "Safetensors", "TestSupport", "dpo-ddp", "FileErrors", "RunReport"],
                     resources: [.copy("Fixtures")]),
         // Helpers shared by test targets (running the built binary under a time limit).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
