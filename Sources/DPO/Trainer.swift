@@ -49,6 +49,7 @@ public final class Trainer {
         self.config = config
         self.data = data
         self.policy = policy
+        policy.bf16 = config.bf16
         self.communicator = communicator
         self.loadInitialModel = loadInitialModel
         let micro = config.microBatchSize ?? config.batchSize / communicator.size
@@ -317,6 +318,7 @@ public final class Trainer {
         } else {
             model = try loadInitialModel()
         }
+        model.bf16 = config.bf16  // the reference in the policy's precision: step 1's loss is exactly ln 2
         guard config.precomputeRef else {
             reference = (.model(model), .model(model))
             return

@@ -105,6 +105,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// MiB of gradient per all-reduce bucket started during the backward pass (PyTorch DDP's
     /// `bucket_cap_mb`); 0 reduces the whole gradient in one go after the backward pass.
     public var bucketCapMB: Double = 25
+    /// Matmuls with bfloat16 inputs and float32 accumulation, as PyTorch's bf16 autocast (TRL's
+    /// `bf16`); weights, gradients, AdamW and every other op stay float32 (see docs/training.md).
+    public var bf16: Bool = false
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -134,6 +137,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", overwriteOutputDir = "overwrite_output_dir"
         case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
+        case bf16
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

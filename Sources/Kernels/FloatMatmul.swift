@@ -58,4 +58,8 @@ public enum MatmulBackends {
     /// Runs every `Float` product on OpenBLAS, bfloat16 ones on their widened operands (the
     /// comparison of `dpo-ddp bench-matmul` and the tests of the fallback set it; nothing else does).
     nonisolated(unsafe) public static var openBLASOnly = false
+
+    /// Whether this CPU runs bfloat16 products natively (AVX512_BF16 or AMX, as oneDNN sees it);
+    /// without, oneDNN (or OpenBLAS) emulates them, slower than float32 products.
+    public static var nativeBFloat16: Bool { OneDNNMatmul.nativeBFloat16 }
 }

@@ -50,6 +50,12 @@ enum OneDNNMatmul {
         return (engine, stream)
     }()
 
+    /// Whether oneDNN's effective instruction set includes AVX512_BF16 (AMX includes it).
+    static var nativeBFloat16: Bool {
+        let isa = dnnl_get_effective_cpu_isa().rawValue, bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
+        return isa & bf16 == bf16
+    }
+
     private static let lock = NSLock()
     /// Created primitives by problem; nil records a problem oneDNN does not implement.
     nonisolated(unsafe) private static var cache: [Problem: Primitive?] = [:]

@@ -135,6 +135,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "MiB of gradient per all-reduce bucket, started during the backward pass (default 25; 0: one all-reduce after it).")
     var bucketCapMb: Double?
 
+    @Flag(inversion: .prefixedNo, help: "Matmuls with bfloat16 inputs and float32 accumulation (PyTorch's bf16 autocast); everything else float32.")
+    var bf16: Bool?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -192,6 +195,7 @@ struct TrainOptions: ParsableArguments {
         if let threads { config.threads = threads }
         if let zero { config.zero = zero }
         if let bucketCapMb { config.bucketCapMB = bucketCapMb }
+        if let bf16 { config.bf16 = bf16 }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }
