@@ -62,4 +62,8 @@ public enum MatmulBackends {
     /// Whether this CPU runs bfloat16 products natively (AVX512_BF16 or AMX, as oneDNN sees it);
     /// without, oneDNN (or OpenBLAS) emulates them, slower than float32 products.
     public static var nativeBFloat16: Bool { OneDNNMatmul.nativeBFloat16 }
+
+    /// The oneDNN kernels of the products run so far, as `f32 NAME` / `bf16 NAME`, sorted (for
+    /// `dpo-ddp bench`).
+    public static var kernelsInUse: [String] { OneDNNMatmul.implementations }
 }

@@ -82,6 +82,15 @@ enum OneDNNMatmul {
         return true
     }
 
+    /// The distinct implementations of the created primitives, as `f32 NAME` / `bf16 NAME`, sorted.
+    static var implementations: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Set(cache.compactMap { problem, primitive in
+            primitive.map { (problem.bf16 ? "bf16 " : "f32 ") + $0.implementation }
+        }).sorted()
+    }
+
     /// The implementation oneDNN chose for `problem` (creating its primitive if needed), or nil
     /// when it has none.
     static func implementation(of problem: Problem) -> String? {
