@@ -13,8 +13,9 @@ public struct BF16Operands: Equatable {
     }
 }
 
-/// `Float` matrix products: oneDNN (`OneDNNMatmul`, its own CPU dispatch) for every product it
-/// implements, OpenBLAS (split over the kernel threads) otherwise: for `alpha` other than 1,
+/// `Float` matrix products: oneDNN (`OneDNNMatmul`, its own CPU dispatch) for every bfloat16
+/// product it implements and for float32 ones unless OpenBLAS runs AVX-512 kernels
+/// (`MatmulBackends.oneDNNFloat32`); OpenBLAS (split over the kernel threads) otherwise: for `alpha` other than 1,
 /// `beta` other than 0 and 1, empty products, and problems oneDNN turns down. bfloat16 products
 /// oneDNN turns down run as OpenBLAS sgemm on the rounded operands widened back to float32, which
 /// is exact: the same inputs, float32 accumulation.
@@ -26,7 +27,8 @@ enum FloatMatmul {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: BF16Operands?
     ) {
         guard m > 0, n > 0 else { return }
-        let oneDNN = !MatmulBackends.openBLASOnly && alpha == 1 && (beta == 0 || beta == 1) && k > 0
+        let oneDNN = !MatmulBackends.openBLASOnly && (bf16 != nil || MatmulBackends.oneDNNFloat32)
+            && alpha == 1 && (beta == 0 || beta == 1) && k > 0
         let problem = OneDNNMatmul.Problem(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
                                            bf16: bf16 != nil, accumulate: beta == 1, threads: KernelThreads.count)
         guard let bf16 else {
@@ -58,6 +60,14 @@ public enum MatmulBackends {
     /// Runs every `Float` product on OpenBLAS, bfloat16 ones on their widened operands (the
     /// comparison of `dpo-ddp bench-matmul` and the tests of the fallback set it; nothing else does).
     nonisolated(unsafe) public static var openBLASOnly = false
+
+    /// Whether float32 products go to oneDNN: unless OpenBLAS runs its AVX-512 kernels (`SkylakeX`,
+    /// `Cooperlake`, `SapphireRapids`), which matched or beat oneDNN's float32 kernels shape by shape
+    /// on one core (`bench-matmul --threads 1`) and whose split over our threads beat oneDNN's OpenMP
+    /// threads in whole steps; its `Haswell` kernels (what `OPENBLAS_CORETYPE` often forces) reach
+    /// about half of oneDNN's. Tests and `bench-matmul` set it to compare.
+    nonisolated(unsafe) public static var oneDNNFloat32 =
+        !["skylakex", "cooperlake", "sapphirerapids"].contains(BLASCore.current.lowercased())
 
     /// Whether this CPU runs bfloat16 products natively (AVX512_BF16 or AMX, as oneDNN sees it);
     /// without, oneDNN (or OpenBLAS) emulates them, slower than float32 products.

@@ -58,15 +58,15 @@ public enum MatmulBenchmark {
         }
     }
 
-    /// GFLOP/s of the default backend on a `size`³ product, float32 or bfloat16 inputs (pre-rounded),
-    /// best of `repeats` after one warm-up: the ceiling a model's step is measured against.
+    /// GFLOP/s of the backend the model uses on a `size`³ product, float32 or bfloat16 inputs
+    /// (pre-rounded), best of `repeats` after one warm-up: the ceiling a model's step is measured against.
     public static func ceiling(size: Int = 2048, bf16: Bool, repeats: Int = 5) -> Double {
         let shape = MatmulShape("ceiling", m: size, n: size, k: size)
         let operands = Operands(shape)
         defer { operands.deallocate() }
         var best = Double.infinity
         for round in 0...repeats {
-            let seconds = operands.time(backend: bf16 ? 2 : 1)
+            let seconds = operands.time(backend: bf16 ? 2 : MatmulBackends.oneDNNFloat32 ? 1 : 0)
             if round > 0 { best = min(best, seconds) }
         }
         return shape.flops / best / 1e9
@@ -113,8 +113,13 @@ public enum MatmulBenchmark {
         /// Seconds of one product: backend 0 OpenBLAS, 1 oneDNN float32, 2 oneDNN bfloat16.
         func time(backend: Int) -> Double {
             let s = shape
+            let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
             MatmulBackends.openBLASOnly = backend == 0
-            defer { MatmulBackends.openBLASOnly = false }
+            MatmulBackends.oneDNNFloat32 = backend == 1
+            defer {
+                MatmulBackends.openBLASOnly = false
+                MatmulBackends.oneDNNFloat32 = oneDNNFloat32
+            }
             let start = ContinuousClock.now
             Float.gemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1,
                        a: a, lda: s.transA ? s.m : s.k, b: b, ldb: s.transB ? s.k : s.n,

@@ -24,8 +24,13 @@ final class MatmulBackendTests: XCTestCase {
         var a16 = [UInt16](repeating: 0, count: a.count), b16 = [UInt16](repeating: 0, count: b.count)
         BFloat16.round(a, into: &a16, count: a.count)
         BFloat16.round(b, into: &b16, count: b.count)
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
         MatmulBackends.openBLASOnly = openBLAS
-        defer { MatmulBackends.openBLASOnly = false }
+        MatmulBackends.oneDNNFloat32 = !openBLAS
+        defer {
+            MatmulBackends.openBLASOnly = false
+            MatmulBackends.oneDNNFloat32 = oneDNNFloat32
+        }
         a16.withUnsafeBufferPointer { a16 in
             b16.withUnsafeBufferPointer { b16 in
                 let operands: BF16Operands? = switch inputs {
