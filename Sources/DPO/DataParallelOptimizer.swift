@@ -63,7 +63,7 @@ public final class DataParallelOptimizer {
     /// reduction, all-reduces `statistics`, takes the global gradient norm, calls `check` with it
     /// and the summed statistics (throwing there leaves the weights unchanged), clips to
     /// `maxGradNorm` (0: no clipping), applies AdamW, zeroes the gradient and, with ZeRO-1,
-    /// all-gathers the weights.
+    /// all-gathers the weights; then tells the model its parameters changed (its bfloat16 copy).
     public func finishStep(statistics: inout StepStatistics, maxGradNorm: Double, learningRate: Float,
                            check: (_ gradNorm: Double, _ statistics: StepStatistics) throws -> Void = { _, _ in })
         throws -> StepEnd {
@@ -87,6 +87,7 @@ public final class DataParallelOptimizer {
             seconds += try secondsSpent { try communicator.allGather(model.parameters.buffer, shards: shards) }
         }
         model.gradientsWereCleared()
+        model.parametersChanged()
         return StepEnd(gradNorm: norm, communicationSeconds: seconds)
     }
 

@@ -51,6 +51,7 @@ public final class Trainer {
         self.config = config
         self.data = data
         self.policy = policy
+        policy.bf16 = config.bf16
         self.communicator = communicator
         self.loadInitialModel = loadInitialModel
         let micro = config.microBatchSize ?? config.batchSize / communicator.size
@@ -344,15 +345,20 @@ public final class Trainer {
     /// The DPO phase's frozen reference: the `ref_model`, the saved post-SFT reference, the policy
     /// as it is at the start of DPO (after an SFT phase; kept as `referenceWeights`), or the starting model.
     func referenceModel() throws -> GPT2Model {
-        if let path = config.refModel { return try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false) }
-        if let saved = referenceWeights { return saved }
-        if config.sftSteps > 0 {
-            let model = try GPT2Model(config: policy.config, trainable: false)
+        let model: GPT2Model
+        if let path = config.refModel {
+            model = try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false)
+        } else if let saved = referenceWeights {
+            model = saved
+        } else if config.sftSteps > 0 {
+            model = try GPT2Model(config: policy.config, trainable: false)
             model.parameters.copy(from: policy.parameters)
             referenceWeights = model
-            return model
+        } else {
+            model = try loadInitialModel()
         }
-        return try loadInitialModel()
+        model.bf16 = config.bf16  // the reference in the policy's precision: step 1's loss is exactly ln 2
+        return model
     }
 
     /// The reference log-probs of `dataset` from an existing cache file, or computed (each rank a

@@ -127,6 +127,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// How gradient buckets travel between ranks: fp32, or bf16 (half the bytes; each addition
     /// of the reduction in float32, rounded to bfloat16).
     public var gradCommDtype: WireFormat = .fp32
+    /// Matmuls with bfloat16 inputs and float32 accumulation, as PyTorch's bf16 autocast (TRL's
+    /// `bf16`); weights, gradients, AdamW and every other op stay float32 (see docs/training.md).
+    public var bf16: Bool = false
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -159,6 +162,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
         case collectiveTimeout = "collective_timeout", gradCommDtype = "grad_comm_dtype"
+        case bf16
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

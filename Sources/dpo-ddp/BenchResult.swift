@@ -41,9 +41,18 @@ struct BenchResult: Encodable {
     var executedGflopPerStep: Double
     var effectiveGflops: Double
     var executedGflops: Double
-    /// Sum over ranks of each rank's sgemm ceiling, measured at the same time.
+    /// Our step's matmuls on bfloat16 inputs (`--bf16`), the baseline under autocast.
+    var bf16: Bool
+    /// Sum over ranks of each rank's float32 matmul ceiling (`MatmulBenchmark.ceiling`), measured at the same time.
     var sgemmCeilingGflops: Double
+    /// The same with bfloat16 inputs.
+    var bf16CeilingGflops: Double
+    /// Effective GFLOP/s over the ceiling of the step's precision (bf16's with `--bf16`).
     var percentOfCeiling: Double
+    /// Executed GFLOP/s over the ceiling of the step's precision.
+    var executedPercentOfCeiling: Double
+    /// The oneDNN kernels (implementation names) of the step's matmuls, by precision.
+    var matmulKernels: [String]
     /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed steps.
     var peakRssBytes: Int
     /// Rank 0's minor page faults per timed step: memory the step touched for the first time
@@ -98,7 +107,7 @@ struct BenchResult: Encodable {
             let gflops = effectiveGflopPerStep / Double(ranks) / pytorch.secondsPerStep
             lines.append(Self.row(["PyTorch \(pytorch.torch)", Self.number(pytorch.secondsPerStep),
                                    Self.number(pytorch.pairsPerSecond), Self.number(pytorch.tokensPerSecond, 1),
-                                   Self.number(gflops, 1), Self.number(100 * gflops / sgemmCeilingGflops, 1),
+                                   Self.number(gflops, 1), Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
                                    Self.bytes(pytorch.peakRssBytes), "-"]))
         }
         if ranks > 1 {
@@ -111,6 +120,10 @@ struct BenchResult: Encodable {
             lines.append(String(format: "predicted communication at %g Gbit/s: %.3f s/step (bandwidth only)",
                                 linkGbps, predictedCommunicationSeconds))
         }
+        lines.append(String(format: "matmul ceilings (2048³, same run): float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s; "
+                            + "executed %.1f GFLOP/s = %.1f%% of the ", sgemmCeilingGflops, bf16CeilingGflops,
+                            executedGflops, executedPercentOfCeiling) + (bf16 ? "bfloat16" : "float32") + " ceiling")
+        lines.append("matmul kernels: " + (matmulKernels.isEmpty ? "OpenBLAS only" : matmulKernels.joined(separator: ", ")))
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         if let ratioPairsPerSecond, let ratioPeakRss {
             lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))

@@ -160,6 +160,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "How gradient buckets travel between ranks: fp32 (default) or bf16 (half the bytes; the reduction adds in float32).")
     var gradCommDtype: WireFormat?
 
+    @Flag(inversion: .prefixedNo, help: "Matmuls with bfloat16 inputs and float32 accumulation (PyTorch's bf16 autocast); everything else float32.")
+    var bf16: Bool?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -227,6 +230,7 @@ struct TrainOptions: ParsableArguments {
         if let bucketCapMb { config.bucketCapMB = bucketCapMb }
         if let collectiveTimeout { config.collectiveTimeout = collectiveTimeout }
         if let gradCommDtype { config.gradCommDtype = gradCommDtype }
+        if let bf16 { config.bf16 = bf16 }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }
