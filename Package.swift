@@ -2,7 +2,7 @@
 // dpo-ddp: Direct Preference Optimization for GPT-2, data parallel over MPI, on CPUs with BLAS.
 //
 // Targets are layered lowest first; each imports only targets below it (see docs/architecture.md):
-//   CMPI, CBLAS, CLaneMath -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
+//   CMPI, CBLAS, CDNNL, CLaneMath -> MPIShim -> Kernels -> Safetensors -> GPT2 -> Tokenizer -> PreferenceData
 //   -> Distributed -> DPO -> dpo-ddp; FileErrors (file failures in plain words) under every target that reads or writes files
 import PackageDescription
 
@@ -41,10 +41,12 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN's matmuls (Debian's libdnnl-dev has no pkg-config file: the module map links "dnnl").
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // Header only: a vector square root (see its shim.h).
         .systemLibrary(name: "CLaneMath"),
         .target(name: "MPIShim", dependencies: ["CMPI"]),
-        .target(name: "Kernels", dependencies: ["CBLAS", "CLaneMath"], swiftSettings: optimize),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CDNNL", "CLaneMath"], swiftSettings: optimize),
         .target(name: "FileErrors"),
         .target(name: "Safetensors", dependencies: ["FileErrors"]),
         .target(name: "GPT2", dependencies: ["Kernels", "Safetensors", "FileErrors"], swiftSettings: optimize),
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(name: "PreferenceDataTests", dependencies: ["PreferenceData", "Tokenizer"], exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport", "dpo-ddp"]),
         .testTarget(name: "TrainerTests", dependencies: ["DPO", "GPT2", "Distributed", "PreferenceData", "Tokenizer",
-                                                         "Safetensors", "TestSupport", "dpo-ddp", "FileErrors"],
+                                                         "Safetensors", "TestSupport", "dpo-ddp", "FileErrors", "RunReport"],
                     resources: [.copy("Fixtures")]),
         // Helpers shared by test targets (running the built binary under a time limit).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -11,6 +11,9 @@ deep copy as the reference, and per step what DPOTrainer does with its defaults:
     sigmoid DPO loss -log sigmoid(beta * ((pc - pr) - (rc - rr))), mean over pairs; backward
     clip_grad_norm_(1.0), torch.optim.AdamW step, zero_grad
 
+With --bf16, both forwards and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), as
+the Trainer runs them with TRL's bf16=True on a CPU (backward follows the forward's dtypes).
+
 Random token ids (seeded), every pair a shared prompt of P tokens and two completions of C tokens.
 After the warm-up steps, the median of the timed steps is reported as one JSON line:
 {"seconds_per_step", "pairs_per_second", "peak_rss_bytes", "torch", "transformers", "threads", ...}.
@@ -19,6 +22,7 @@ Exits with status 3 and a one-line reason when torch or transformers cannot be i
     python3 scripts/bench_pytorch.py --pairs 2 --prompt-tokens 64 --completion-tokens 64 --steps 4 --threads 2
 """
 import argparse
+import contextlib
 import copy
 import json
 import resource
@@ -69,6 +73,7 @@ def main() -> None:
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--learning-rate", type=float, default=1e-6)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--bf16", action="store_true", help="autocast to bfloat16, as TRL's bf16=True")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -87,15 +92,19 @@ def main() -> None:
     input_ids = torch.cat([chosen, rejected], dim=0)
     loss_mask = torch.cat([torch.zeros(2 * n, p), torch.ones(2 * n, c)], dim=1)
 
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16) if args.bf16 else contextlib.nullcontext()
+
     def step() -> float:
         start = time.perf_counter()
-        logps, logits, mask = sequence_logps(policy, input_ids, loss_mask)
-        with torch.no_grad():
-            ref_logps, _, _ = sequence_logps(reference, input_ids, loss_mask)
-        margin = (logps[:n] - logps[n:]) - (ref_logps[:n] - ref_logps[n:])
-        loss = -F.logsigmoid(args.beta * margin).mean()
-        # The logits/chosen and logits/rejected metrics DPOTrainer logs.
-        _ = (logits[:n][mask[:n]].detach().mean(), logits[n:][mask[n:]].detach().mean())
+        with autocast():
+            logps, logits, mask = sequence_logps(policy, input_ids, loss_mask)
+            with torch.no_grad():
+                ref_logps, _, _ = sequence_logps(reference, input_ids, loss_mask)
+            margin = (logps[:n] - logps[n:]) - (ref_logps[:n] - ref_logps[n:])
+            loss = -F.logsigmoid(args.beta * margin).mean()
+            # The logits/chosen and logits/rejected metrics DPOTrainer logs.
+            _ = (logits[:n][mask[:n]].detach().mean(), logits[n:][mask[n:]].detach().mean())
         loss.backward()
         torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
         optimizer.step()
@@ -113,6 +122,7 @@ def main() -> None:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
+        "bf16": args.bf16,
     }))
 
 

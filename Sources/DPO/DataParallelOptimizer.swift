@@ -30,7 +30,9 @@ public final class DataParallelOptimizer {
     ///   - zero: shard the optimiser state over ranks (ZeRO stage 1).
     ///   - bucketElements: gradient elements per reduction bucket, or nil for one bucket
     ///     (see `GradientReducer.bucketElements(megabytes:)`).
-    public init(model: GPT2Model, settings: AdamWSettings, communicator: any Communicator, zero: Bool, bucketElements: Int?) {
+    ///   - wire: how the gradient buckets travel between ranks.
+    public init(model: GPT2Model, settings: AdamWSettings, communicator: any Communicator, zero: Bool, bucketElements: Int?,
+                wire: WireFormat = .fp32) {
         let count = model.layout.count
         shards = zero ? evenShards(count: count, parts: communicator.size) : nil
         self.model = model
@@ -38,7 +40,7 @@ public final class DataParallelOptimizer {
         self.communicator = communicator
         adamW = AdamW(layout: model.layout, settings: settings, range: shards?[communicator.rank])
         reducer = GradientReducer(gradients: model.gradients!, communicator: communicator,
-                                  bucketElements: bucketElements, owners: shards)
+                                  bucketElements: bucketElements, owners: shards, wire: wire)
     }
 
     /// Runs `body`, the last micro-batch of an optimiser step (one backward pass), reducing the
@@ -61,7 +63,7 @@ public final class DataParallelOptimizer {
     /// reduction, all-reduces `statistics`, takes the global gradient norm, calls `check` with it
     /// and the summed statistics (throwing there leaves the weights unchanged), clips to
     /// `maxGradNorm` (0: no clipping), applies AdamW, zeroes the gradient and, with ZeRO-1,
-    /// all-gathers the weights.
+    /// all-gathers the weights; then tells the model its parameters changed (its bfloat16 copy).
     public func finishStep(statistics: inout StepStatistics, maxGradNorm: Double, learningRate: Float,
                            check: (_ gradNorm: Double, _ statistics: StepStatistics) throws -> Void = { _, _ in })
         throws -> StepEnd {
@@ -85,6 +87,7 @@ public final class DataParallelOptimizer {
             seconds += try secondsSpent { try communicator.allGather(model.parameters.buffer, shards: shards) }
         }
         model.gradientsWereCleared()
+        model.parametersChanged()
         return StepEnd(gradNorm: norm, communicationSeconds: seconds)
     }
 

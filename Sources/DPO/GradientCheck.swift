@@ -43,12 +43,16 @@ public func checkDirectionalDerivative(
     let norm = gradientNorm(gradients)
     let saved = FloatBuffer(count: model.parameters.count)
     saved.copy(from: model.parameters)
-    defer { model.parameters.copy(from: saved) }
+    defer {
+        model.parameters.copy(from: saved)
+        model.parametersChanged()
+    }
     func centralDifference(_ h: Double) throws -> Double {
         func shifted(_ step: Double) throws -> Double {
             let scale = Float(step / norm)
             let p = model.parameters.base, s = saved.base, g = gradients.base
             for i in 0..<model.parameters.count { p[i] = s[i] + scale * g[i] }
+            model.parametersChanged()
             return try loss()
         }
         return (try shifted(h) - (try shifted(-h))) / (2 * h)

@@ -21,6 +21,8 @@ public final class GradientReducer {
     public let bucketElements: Int?
     /// The range of the gradient each rank receives the sum of, or nil when every rank receives all.
     public let owners: [Range<Int>]?
+    /// How the buckets travel: float32, or bfloat16 (half the bytes).
+    public let wire: WireFormat
     private let gradients: FloatBuffer
     private let communicator: any Communicator
     /// `gradients[unstarted...]` is being reduced.
@@ -35,13 +37,16 @@ public final class GradientReducer {
     /// - Parameters:
     ///   - bucketElements: elements per bucket (at least 1), or nil for a single bucket.
     ///   - owners: with ZeRO-1, the range of every rank (in rank order); nil to all-reduce.
-    public init(gradients: FloatBuffer, communicator: any Communicator, bucketElements: Int?, owners: [Range<Int>]?) {
+    ///   - wire: how the buckets travel (`--grad-comm-dtype`).
+    public init(gradients: FloatBuffer, communicator: any Communicator, bucketElements: Int?, owners: [Range<Int>]?,
+                wire: WireFormat = .fp32) {
         precondition(bucketElements.map { $0 >= 1 } ?? true, "GradientReducer: bucketElements must be at least 1")
         precondition(owners.map { $0.count == communicator.size } ?? true, "GradientReducer: one owner range per rank")
         self.gradients = gradients
         self.communicator = communicator
         self.bucketElements = bucketElements
         self.owners = owners
+        self.wire = wire
         unstarted = gradients.count
     }
 
@@ -111,13 +116,13 @@ public final class GradientReducer {
 
     private func start(_ bucket: Range<Int>) throws {
         guard let owners else {
-            try communicator.startAllReduceSum(UnsafeMutableBufferPointer(rebasing: gradients.buffer[bucket]))
+            try communicator.startAllReduceSum(UnsafeMutableBufferPointer(rebasing: gradients.buffer[bucket]), as: wire)
             return
         }
         for (rank, owned) in owners.enumerated() {
             let part = bucket.clamped(to: owned)
             if !part.isEmpty {
-                try communicator.startReduceSum(UnsafeMutableBufferPointer(rebasing: gradients.buffer[part]), root: rank)
+                try communicator.startReduceSum(UnsafeMutableBufferPointer(rebasing: gradients.buffer[part]), root: rank, as: wire)
             }
         }
     }

@@ -29,7 +29,8 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// `OUTPUT_DIR/metrics.jsonl`: one JSON object per logged step, appended and flushed as it comes.
+/// `OUTPUT_DIR/metrics.jsonl` (and `samples.jsonl`): one JSON object per logged step, appended and
+/// flushed as it comes.
 public final class MetricsWriter {
     private let handle: FileHandle
     private let url: URL
@@ -58,8 +59,18 @@ public final class MetricsWriter {
 
     /// Appends one record. A failed write (a full disk) names the file: a handle's errors do not.
     public func append(_ record: LogRecord) throws {
+        try append(line: record.jsonLine)
+    }
+
+    /// Appends one JSON object (with a `step`, so a resumed run can drop what followed its checkpoint).
+    public func append(object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        try append(line: String(decoding: data, as: UTF8.self))
+    }
+
+    private func append(line: String) throws {
         do {
-            try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+            try handle.write(contentsOf: Data((line + "\n").utf8))
         } catch {
             throw FileError(error, path: url.path) ?? error
         }

@@ -6,7 +6,7 @@ public enum RunDirectoryContents {
     static func runEntries(in directory: URL) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.filter { name in
-            name.hasPrefix("checkpoint-") || name == "metrics.jsonl" || name == "final" || name == "sft"
+            name.hasPrefix("checkpoint-") || name == "metrics.jsonl" || name == EvalSamples.fileName || name == "final" || name == "sft"
         }.sorted()
     }
 

@@ -63,10 +63,11 @@ public enum RunInputs {
         return pair.allSatisfy { manager.fileExists(atPath: $0.path) } ? pair : []
     }
 
-    /// Reads and tokenizes a preference data set with the config's data settings.
+    /// Reads and tokenizes one preference data file with the config's data settings (its first
+    /// `max_samples` rows).
     public static func dataset(_ path: String, config: TrainingConfig, tokenizer: GPT2Tokenizer) throws -> PreferenceDataset {
         var settings = PreferenceDataSettings(format: config.dataFormat, maxLength: config.maxLength,
-                                              truncationMode: config.truncationMode)
+                                              truncationMode: config.truncationMode, maxSamples: config.maxSamples)
         if let template = config.chatTemplate { settings.chatTemplate = try ChatTemplate.load(URL(fileURLWithPath: template)) }
         return try requirePairs(PreferenceDataset.load(url: URL(fileURLWithPath: path), tokenizer: tokenizer, settings: settings),
                                 path: path)

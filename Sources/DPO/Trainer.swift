@@ -36,6 +36,8 @@ public final class Trainer {
     var reference: (train: ReferenceLogProbs, eval: ReferenceLogProbs)?
     var referenceWeights: GPT2Model?
     var orders: (epoch: Int, order: [Int])?
+    /// `generate_during_eval`'s prompts and the reference's completions (rank 0, when set).
+    var evalSamples: EvalSamples?
 
     /// Prepares a run.
     ///
@@ -49,6 +51,7 @@ public final class Trainer {
         self.config = config
         self.data = data
         self.policy = policy
+        policy.bf16 = config.bf16
         self.communicator = communicator
         self.loadInitialModel = loadInitialModel
         let micro = config.microBatchSize ?? config.batchSize / communicator.size
@@ -64,7 +67,8 @@ public final class Trainer {
         dpoSteps = config.maxSteps ?? max(1, Int(config.epochs * Double(stepsPerEpoch)))
         optimizer = DataParallelOptimizer(model: policy, settings: config.adamWSettings, communicator: communicator,
                                           zero: config.zero == 1,
-                                          bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB))
+                                          bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB),
+                                          wire: config.gradCommDtype)
         state = TrainerState(config: config, worldSize: communicator.size)
         if let resume {
             state = resume.state
@@ -117,12 +121,14 @@ public final class Trainer {
         var windowPairs = 0.0
         var windowCommunication = 0.0
         var lastEval: [String: Double] = [:]
+        let samplesLog = try openSamplesLog()
         policy.checksFinite = config.debug
         if config.checkGradients && state.step == 0 {
             for line in try gradientCheck() where communicator.rank == 0 { print(line) }
         }
         while state.step < totalSteps {
             let isSFT = state.step < config.sftSteps
+            communicator.activity = "step \(state.step + 1)"
             if !isSFT && reference == nil { try prepareReference() }
             let lr = learningRate(at: state.step)
             let (stats, gradNorm, communication) = try optimiserStep(sft: isSFT, learningRate: lr)
@@ -166,11 +172,14 @@ public final class Trainer {
             state.pendingStatistics = window.values
             if !isSFT, data.eval != nil, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || state.step == totalSteps {
                 let evalStart = ContinuousClock.now
+                communicator.activity = "evaluation after step \(state.step)"
                 lastEval = try evaluate()
-                windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
                 try emit(LogRecord(step: state.step, epoch: epochProgress, phase: "dpo",
                                    values: Dictionary(uniqueKeysWithValues: lastEval.map { ("eval_" + $0.key, $0.value) })), to: log)
+                if let samplesLog { try writeSamples(to: samplesLog) }
+                windowStart += ContinuousClock.now - evalStart  // throughput counts training time only
             }
+            communicator.activity = "end of step \(state.step)"
             let stop = try agreedStopSignal()
             if (config.saveSteps > 0 && state.step % config.saveSteps == 0) || state.step == totalSteps || stop != 0 {
                 try saveCheckpoint()
@@ -211,6 +220,24 @@ public final class Trainer {
         return try PairScoring(policy: policy, config: config).evaluate(
             eval, loss: dpoLoss, reference: reference!.eval, microBatchSize: layout.microBatchSize, padID: data.padID,
             communicator: communicator)
+    }
+
+    /// Rank 0's `samples.jsonl` when `generate_during_eval` is set (lines after the resumed step dropped).
+    func openSamplesLog() throws -> MetricsWriter? {
+        guard communicator.rank == 0, config.generateDuringEval > 0, let eval = data.eval else { return nil }
+        evalSamples = EvalSamples(eval: eval, count: config.generateDuringEval, maxNewTokens: config.maxNewTokens,
+                                  tokenizer: data.tokenizer, endOfText: data.padID)
+        return try MetricsWriter(url: store.directory.appendingPathComponent(EvalSamples.fileName), keepingThrough: state.step)
+    }
+
+    /// Appends this evaluation's completions of the policy and the reference to `log` (rank 0).
+    func writeSamples(to log: MetricsWriter) throws {
+        guard let evalSamples else { return }
+        let records = try evalSamples.records(step: state.step, epoch: epochProgress, policy: policy) {
+            if case let .model(model)? = reference?.eval { return model }
+            return config.lossSettings.needsReference ? try referenceModel() : try loadInitialModel()
+        }
+        for record in records { try log.append(object: record) }
     }
 
     // MARK: - One step
@@ -327,6 +354,19 @@ public final class Trainer {
             reference = (.none, .none)
             return
         }
+        let model = try referenceModel()
+        guard config.precomputeRef else {
+            reference = (.model(model), .model(model))
+            return
+        }
+        let train = try cachedReference(model: model, dataset: data.train, url: data.trainURL)
+        let eval = try data.eval.map { try cachedReference(model: model, dataset: $0, url: data.evalURL!) }
+        reference = (.cache(train), eval.map { .cache($0) } ?? .none)
+    }
+
+    /// The DPO phase's frozen reference: the `ref_model`, the saved post-SFT reference, the policy
+    /// as it is at the start of DPO (after an SFT phase; kept as `referenceWeights`), or the starting model.
+    func referenceModel() throws -> GPT2Model {
         let model: GPT2Model
         if let saved = referenceWeights {
             model = saved  // saved in a checkpoint: after SFT, or updated by TR-DPO
@@ -340,13 +380,8 @@ public final class Trainer {
             model = try loadInitialModel()
         }
         if config.syncRefModel { referenceWeights = model }  // TR-DPO updates it and checkpoints save it
-        guard config.precomputeRef else {
-            reference = (.model(model), .model(model))
-            return
-        }
-        let train = try cachedReference(model: model, dataset: data.train, url: data.trainURL)
-        let eval = try data.eval.map { try cachedReference(model: model, dataset: $0, url: data.evalURL!) }
-        reference = (.cache(train), eval.map { .cache($0) } ?? .none)
+        model.bf16 = config.bf16  // the reference in the policy's precision: step 1's loss is exactly ln 2
+        return model
     }
 
     /// The reference log-probs of `dataset` from an existing cache file, or computed (each rank a

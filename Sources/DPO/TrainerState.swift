@@ -41,9 +41,10 @@ extension TrainerState {
     /// and saving, where the data lives, the step budget). The model and the reference model are
     /// not among them: they define what is trained and what it is compared against.
     public static let resumableChanges: Set<String> = [
-        "micro_batch_size", "threads", "zero", "bucket_cap_mb", "debug", "check_gradients", "logging_steps", "eval_steps",
+        "micro_batch_size", "threads", "zero", "bucket_cap_mb", "collective_timeout", "grad_comm_dtype", "debug", "check_gradients", "logging_steps", "eval_steps",
         "save_steps", "save_total_limit", "output_dir", "overwrite_output_dir", "ref_cache_dir", "max_steps", "epochs", "data", "eval_data",
         "tokenizer", "chat_template", "fail_at_step", "fail_rank",
+        "generate_during_eval", "max_new_tokens",
     ]
 
     /// Refuses to resume a run whose settings differ from the saved run's in a way that changes

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import GPT2
 import PreferenceData
@@ -13,7 +14,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var refModel: String?
     /// Tokenizer directory; default: the model directory's files, else GPT-2's bundled files.
     public var tokenizer: String?
-    /// Training preference pairs (JSON Lines or a JSON array).
+    /// Training preference pairs (JSON Lines or a JSON array); several files comma-separated
+    /// (`dataFiles`), mixed as `mix_strategy` says.
     public var data: String = ""
     /// Held-out pairs for `eval_` metrics.
     public var evalData: String?
@@ -26,6 +28,20 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var truncationMode: TruncationMode = .keepStart
     /// Chat template file for conversational data; default: the plain template.
     public var chatTemplate: String?
+    /// Use only the first N rows of each data set (LLaMA-Factory's `max_samples`); nil: all.
+    public var maxSamples: Int?
+    /// How several `data` files become one training set (LLaMA-Factory's `mix_strategy`).
+    public var mixStrategy: MixStrategy = .concat
+    /// One probability per `data` file for the interleaving strategies; nil: take them in turn.
+    public var interleaveProbs: [Double]?
+    /// Hold out part of `data` for evaluation when there is no `eval_data`: a fraction below 1 or
+    /// a whole number of pairs (LLaMA-Factory's `val_size`); nil: none.
+    public var valSize: Double?
+    /// At each evaluation, greedy completions of the first N eval prompts by the policy and the
+    /// reference, written to `OUTPUT_DIR/samples.jsonl`; 0: none.
+    public var generateDuringEval: Int = 0
+    /// Most new tokens per `generate_during_eval` completion.
+    public var maxNewTokens: Int = 64
 
     /// Loss types, combined as a weighted sum.
     public var loss: [String] = ["sigmoid"]
@@ -125,6 +141,15 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// MiB of gradient per all-reduce bucket started during the backward pass (PyTorch DDP's
     /// `bucket_cap_mb`); 0 reduces the whole gradient in one go after the backward pass.
     public var bucketCapMB: Double = 25
+    /// Seconds a rank may wait in one collective (an all-reduce, a broadcast, ...) for the other
+    /// ranks before it ends the job naming the ranks that did not arrive; 0 waits forever.
+    public var collectiveTimeout: Double = 1800
+    /// How gradient buckets travel between ranks: fp32, or bf16 (half the bytes; each addition
+    /// of the reduction in float32, rounded to bfloat16).
+    public var gradCommDtype: WireFormat = .fp32
+    /// Matmuls with bfloat16 inputs and float32 accumulation, as PyTorch's bf16 autocast (TRL's
+    /// `bf16`); weights, gradients, AdamW and every other op stay float32 (see docs/training.md).
+    public var bf16: Bool = false
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -141,6 +166,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, refModel = "ref_model", tokenizer, data, evalData = "eval_data", dataFormat = "data_format"
         case maxLength = "max_length", truncationMode = "truncation_mode", chatTemplate = "chat_template"
+        case maxSamples = "max_samples", mixStrategy = "mix_strategy", interleaveProbs = "interleave_probs", valSize = "val_size"
+        case generateDuringEval = "generate_during_eval", maxNewTokens = "max_new_tokens"
         case loss, lossWeights = "loss_weights", beta, labelSmoothing = "label_smoothing"
         case simpoGamma = "simpo_gamma", referenceFree = "reference_free", precomputeRef = "precompute_ref"
         case discopopTau = "discopop_tau", fDivergenceType = "f_divergence_type"
@@ -158,6 +185,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case saveTotalLimit = "save_total_limit", outputDir = "output_dir", overwriteOutputDir = "overwrite_output_dir"
         case seed, threads
         case zero, bucketCapMB = "bucket_cap_mb"
+        case collectiveTimeout = "collective_timeout", gradCommDtype = "grad_comm_dtype"
+        case bf16
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 
@@ -166,6 +195,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfig {
+    /// The files of `data`: one, or several comma-separated.
+    public var dataFiles: [String] {
+        data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// How micro-batches are laid out for the forward passes.
     public var scoringOptions: ScoringOptions { ScoringOptions(sharedPrompt: sharedPrompt) }
 
@@ -195,7 +229,7 @@ extension TrainingConfig {
         if GPT2Config.named(model) == nil { model = absolute(model) }
         refModel = refModel.map(absolute)
         tokenizer = tokenizer.map(absolute)
-        if !data.isEmpty { data = absolute(data) }
+        if !data.isEmpty { data = dataFiles.map(absolute).joined(separator: ",") }
         evalData = evalData.map(absolute)
         chatTemplate = chatTemplate.map(absolute)
         refCacheDir = refCacheDir.map(absolute)

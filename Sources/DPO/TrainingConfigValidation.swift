@@ -8,7 +8,7 @@ extension TrainingConfig {
         func fail(_ message: String) throws -> Never { throw TrainingError(message) }
         let manager = FileManager.default
         if data.isEmpty { try fail("data: no training data given (--data FILE)") }
-        for (key, path) in [("data", data), ("eval_data", evalData), ("ref_model", refModel),
+        for (key, path) in dataFiles.map({ ("data", $0 as String?) }) + [("eval_data", evalData), ("ref_model", refModel),
                             ("chat_template", chatTemplate), ("tokenizer", tokenizer)] {
             if let path, !manager.fileExists(atPath: path) { try fail("\(key): \(path) does not exist") }
         }
@@ -53,6 +53,9 @@ extension TrainingConfig {
         if ![0, 1].contains(zero) {
             try fail("zero must be 0 (every rank holds all optimiser state) or 1 (ZeRO-1: optimiser state sharded over ranks), got \(zero)")
         }
+        if !(collectiveTimeout >= 0) {
+            try fail("collective_timeout must be >= 0 seconds (0: wait forever), got \(collectiveTimeout)")
+        }
         if !(bucketCapMB >= 0) { try fail("bucket_cap_mb must be >= 0 (0: one all-reduce after the backward pass), got \(bucketCapMB)") }
         if failAtStep != nil && !debug { try fail("fail_at_step is a debugging aid: it needs --debug") }
         if !(0..<worldSize).contains(failRank) { try fail("fail_rank must be a rank in 0..<\(worldSize), got \(failRank)") }
@@ -78,6 +81,7 @@ extension TrainingConfig {
         if precomputeRef && lossSettings.needsTokenLogProbs {
             try fail("precompute_ref cannot serve loss token_pair: it caches summed reference log-probs, token_pair reads them token by token; drop precompute_ref")
         }
+        try validateDataSettings()
         if precomputeRef && !lossSettings.needsReference {
             try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
         }

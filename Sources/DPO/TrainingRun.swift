@@ -23,15 +23,16 @@ public enum TrainingRun {
 
         let tokenizerFiles = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: config.model)
         let tokenizer = try RunInputs.tokenizer(tokenizerFiles)
-        let train = try RunInputs.dataset(config.data, config: config, tokenizer: tokenizer)
-        let eval = try config.evalData.map { try RunInputs.dataset($0, config: config, tokenizer: tokenizer) }
-        var summary = ["train data \(config.data): \(train.report.summary)"]
-        if let eval, let path = config.evalData { summary.append("eval data \(path): \(eval.report.summary)") }
-        let data = TrainingData(train: train, trainURL: URL(fileURLWithPath: config.data), eval: eval,
-                                evalURL: config.evalData.map(URL.init(fileURLWithPath:)),
-                                padID: tokenizer.endOfTextID, tokenizerFiles: tokenizerFiles)
+        let sets = try RunDataSets.load(config: config, tokenizer: tokenizer,
+                                        recorded: resume == nil ? nil : try DataSplit.read(in: output))
+        var summary = sets.summary
+        if let split = sets.split, communicator.rank == 0 { try split.write(in: output) }
+        let trainURL = URL(fileURLWithPath: config.dataFiles[0])
+        let data = TrainingData(train: sets.train, trainURL: trainURL, eval: sets.eval,
+                                evalURL: config.evalData.map(URL.init(fileURLWithPath:)) ?? (sets.eval == nil ? nil : trainURL),
+                                padID: tokenizer.endOfTextID, tokenizerFiles: tokenizerFiles, tokenizer: tokenizer)
 
-        try checkRanksAgree(config: config, data: train, communicator: communicator)
+        try checkRanksAgree(config: config, data: sets.train, communicator: communicator)
         let policy: GPT2Model
         var resumed: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)?
         if let resume {

@@ -12,6 +12,13 @@ public protocol Communicator: AnyObject {
     /// The number of processes in the group.
     var size: Int { get }
 
+    /// Seconds a rank may wait in one collective for the others before it ends the job with a
+    /// message naming the ranks that did not arrive; nil waits forever.
+    var collectiveTimeout: Double? { get set }
+
+    /// What this rank is doing ("start-up", "step 12"), named in the watchdog's message.
+    var activity: String { get set }
+
     /// Replaces every element with its sum over all ranks, in place.
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
 
@@ -30,16 +37,21 @@ public protocol Communicator: AnyObject {
     /// Replaces every element with its maximum over all ranks, in place.
     func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Int64>) throws
 
-    /// Starts replacing every element of `buffer` with its sum over all ranks, in place, and
-    /// returns at once. `buffer` must stay allocated and unchanged until `waitAll()` returns.
-    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Starts replacing every element of `buffer` with its sum over all ranks, in place, sent as
+    /// `wire`, and returns at once. `buffer` must stay allocated and unchanged until `waitAll()`
+    /// returns.
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, as wire: WireFormat) throws
 
-    /// Starts replacing every element of `root`'s `buffer` with its sum over all ranks, and returns
-    /// at once; the other ranks' buffers keep their values. `buffer` must stay allocated and
-    /// unchanged until `waitAll()` returns.
+    /// Starts replacing every element of `root`'s `buffer` with its sum over all ranks, sent as
+    /// `wire`, and returns at once; the other ranks' buffers keep their values. `buffer` must stay
+    /// allocated and unchanged until `waitAll()` returns.
     ///
     /// - Throws: `MPIError` when `root` is not in `0..<size` or the operation cannot start.
-    func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
+    func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int, as wire: WireFormat) throws
+
+    /// Bytes this rank has sent in all-reduces, reductions and all-gathers so far, counted as ring
+    /// algorithms send them: 2·(p−1)/p of an all-reduced buffer, (p−1)/p of a reduced or gathered one.
+    var bytesSent: Int { get }
 
     /// Advances the operations started since the last `waitAll()` without blocking, and returns
     /// whether all of them have completed. An implementation without a progress thread (Open MPI)
@@ -81,6 +93,16 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+    /// `startAllReduceSum(_:as:)` in float32.
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try startAllReduceSum(buffer, as: .fp32)
+    }
+
+    /// `startReduceSum(_:root:as:)` in float32.
+    public func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {
+        try startReduceSum(buffer, root: root, as: .fp32)
+    }
+
     /// Copies `root`'s elements into `buffer` on every other rank.
     ///
     /// - Throws: `MPIError` when `root` is not in `0..<size` or the transfer fails.

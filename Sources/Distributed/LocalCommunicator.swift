@@ -10,6 +10,12 @@ public final class LocalCommunicator: Communicator {
     /// Always 1.
     public let size = 1
 
+    /// Kept for the protocol: a world of one never waits for another rank.
+    public var collectiveTimeout: Double?
+
+    /// Kept for the protocol: a world of one never waits for another rank.
+    public var activity = ""
+
     /// Creates the world of one.
     public init() {}
 
@@ -31,15 +37,19 @@ public final class LocalCommunicator: Communicator {
     /// Leaves `buffer` as it is: the maximum over one rank.
     public func allReduceMax(_ buffer: UnsafeMutableBufferPointer<Int64>) throws {}
 
-    /// Leaves `buffer` as it is: the sum over one rank, complete at once.
-    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
+    /// Leaves `buffer` as it is: the sum over one rank, complete at once (nothing is sent, so
+    /// nothing is rounded to `wire`).
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, as wire: WireFormat) throws {}
 
     /// Leaves `buffer` as it is when `root` is 0: the sum over one rank, complete at once.
     ///
     /// - Throws: `MPIError` when `root` is not 0, the only rank.
-    public func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws {
+    public func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int, as wire: WireFormat) throws {
         try requireRootZero(root, "reduce")
     }
+
+    /// Always 0: a world of one sends nothing.
+    public let bytesSent = 0
 
     /// Returns true: nothing is ever in flight.
     @discardableResult

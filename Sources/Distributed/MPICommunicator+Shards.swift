@@ -1,32 +1,37 @@
 import MPIShim
 
 extension MPICommunicator {
-    /// `MPI_Allgatherv` in place, in rounds of at most `maxChunkCount` elements per rank.
+    /// `MPI_Iallgatherv` in place and waiting for it, in rounds of at most `maxChunkCount` elements per rank.
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) throws {
-        try requireActive("MPI_Allgatherv")
-        try forEachRound(of: shards, within: buffer.count, "MPI_Allgatherv") { offset, counts, displacements in
-            try Self.check(MPI_Allgatherv(dpo_mpi_in_place(), 0, dpo_mpi_float(), buffer.baseAddress! + offset,
-                                          counts, displacements, dpo_mpi_float(), world), "MPI_Allgatherv")
+        try requireActive("MPI_Iallgatherv")
+        try forEachRound(of: shards, within: buffer.count, "MPI_Iallgatherv") { offset, counts, displacements in
+            try collective("MPI_Iallgatherv") {
+                MPI_Iallgatherv(dpo_mpi_in_place(), 0, dpo_mpi_float(), buffer.baseAddress! + offset,
+                                counts, displacements, dpo_mpi_float(), world, &$0)
+            }
+            countSent(counts.reduce(0) { $0 + Int($1) } * MemoryLayout<Float>.size, allReduced: false)
         }
     }
 
-    /// `MPI_Gatherv` to `root`, in rounds of at most `maxChunkCount` elements per rank.
+    /// `MPI_Igatherv` to `root` and waiting for it, in rounds of at most `maxChunkCount` elements per rank.
     public func gather(_ shard: UnsafeBufferPointer<Float>, into whole: UnsafeMutableBufferPointer<Float>,
                        shards: [Range<Int>], root: Int) throws {
-        try requireActive("MPI_Gatherv")
+        try requireActive("MPI_Igatherv")
         guard (0..<size).contains(root) else {
-            throw MPIError(operation: "MPI_Gatherv", code: nil, message: "root \(root) is not a rank in 0..<\(size)")
+            throw MPIError(operation: "MPI_Igatherv", code: nil, message: "root \(root) is not a rank in 0..<\(size)")
         }
         guard shards.count == size, shard.count == shards[rank].count else {
-            throw MPIError(operation: "MPI_Gatherv", code: nil,
+            throw MPIError(operation: "MPI_Igatherv", code: nil,
                            message: "\(shard.count) elements for shard \(shards.count == size ? "\(shards[rank])" : "?") "
                                + "of \(shards.count) shards over \(size) ranks")
         }
         let isRoot = rank == root
-        try forEachRound(of: shards, within: isRoot ? whole.count : nil, "MPI_Gatherv") { offset, counts, displacements in
+        try forEachRound(of: shards, within: isRoot ? whole.count : nil, "MPI_Igatherv") { offset, counts, displacements in
             let send = shard.baseAddress.map { UnsafeRawPointer($0 + min(offset, shard.count)) }
-            try Self.check(MPI_Gatherv(send, counts[rank], dpo_mpi_float(), isRoot ? whole.baseAddress! + offset : nil,
-                                       counts, displacements, dpo_mpi_float(), Int32(root), world), "MPI_Gatherv")
+            try collective("MPI_Igatherv") {
+                MPI_Igatherv(send, counts[rank], dpo_mpi_float(), isRoot ? whole.baseAddress! + offset : nil,
+                             counts, displacements, dpo_mpi_float(), Int32(root), world, &$0)
+            }
         }
     }
 

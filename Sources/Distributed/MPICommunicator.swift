@@ -11,6 +11,10 @@ import MPIShim
 /// Buffers longer than `maxChunkCount` elements (bytes, for `broadcast`) are sent in several
 /// collective calls, because MPI counts elements with a 32-bit `int`. Non-blocking operations
 /// (`startAllReduceSum`, `startReduceSum`) are kept as MPI requests until `waitAll()`.
+///
+/// Every collective is started non-blocking and waited for on the calling thread by testing it,
+/// so that a wait longer than `collectiveTimeout` ends the job with a message instead of hanging
+/// (see `MPICommunicator+Watchdog.swift`).
 public final class MPICommunicator: Communicator {
     /// The largest element count MPI accepts in one call: `Int32.max`.
     public static let defaultMaxChunkCount = Int(Int32.max)
@@ -28,6 +32,31 @@ public final class MPICommunicator: Communicator {
 
     /// The requests of the operations started since the last `waitAll()`.
     var pending: [MPI_Request?] = []
+
+    /// The MPI name of the last operation in `pending`, for the watchdog's message.
+    var pendingOperation = ""
+
+    /// The bfloat16 copies of `pending` operations sent as `.bf16`, and the buffer each result is
+    /// widened into (nil on a rank that does not receive it).
+    var staged: [(copy: UnsafeMutableBufferPointer<UInt16>, destination: UnsafeMutablePointer<Float>?)] = []
+
+    /// Bytes sent in all-reduces, reductions and all-gathers so far, as ring algorithms send them.
+    public internal(set) var bytesSent = 0
+
+    /// Seconds a rank may wait in one collective for the others before it aborts the job, or nil
+    /// to wait forever. Default 30 minutes.
+    public var collectiveTimeout: Double? = 1800
+
+    /// What this rank is doing ("start-up", "step 12"), named when a collective times out.
+    public var activity = "start-up"
+
+    /// Collectives started so far. Every rank starts the same ones in the same order, so equal
+    /// counts mean the same collective; the watchdog compares them across ranks.
+    var collectivesStarted = 0
+
+    /// A duplicate of `world` for the watchdog's questions and answers, so that they can never
+    /// match a message of the training itself.
+    let watchdogChannel: MPI_Comm
 
     /// Open MPI's non-blocking collectives allocate a temporary copy of each bucket they reduce
     /// (tens of MB) and free it afterwards. glibc returns such blocks to the kernel (mmap/munmap),
@@ -63,23 +92,26 @@ public final class MPICommunicator: Communicator {
         var size: Int32 = 0
         try Self.check(MPI_Comm_rank(world, &rank), "MPI_Comm_rank")
         try Self.check(MPI_Comm_size(world, &size), "MPI_Comm_size")
+        var channel: MPI_Comm?
+        try Self.check(MPI_Comm_dup(world, &channel), "MPI_Comm_dup")
+        self.watchdogChannel = channel!
         self.world = world
         self.rank = Int(rank)
         self.size = Int(size)
         self.maxChunkCount = maxChunkCount
     }
 
-    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    /// Sums `buffer` over all ranks, in place (`MPI_Iallreduce` with `MPI_SUM`, waited for).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try allReduce(buffer, dpo_mpi_float(), dpo_mpi_sum())
     }
 
-    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    /// Sums `buffer` over all ranks, in place (`MPI_Iallreduce` with `MPI_SUM`, waited for).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try allReduce(buffer, dpo_mpi_double(), dpo_mpi_sum())
     }
 
-    /// Sums `buffer` over all ranks, in place (`MPI_Allreduce` with `MPI_SUM`).
+    /// Sums `buffer` over all ranks, in place (`MPI_Iallreduce` with `MPI_SUM`, waited for).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws {
         try allReduce(buffer, dpo_mpi_int64(), dpo_mpi_sum())
     }
@@ -99,22 +131,22 @@ public final class MPICommunicator: Communicator {
         try allReduce(buffer, dpo_mpi_int64(), dpo_mpi_max())
     }
 
-    /// Copies `root`'s bytes to every other rank (`MPI_Bcast`).
+    /// Copies `root`'s bytes to every other rank (`MPI_Ibcast`, then waiting for it).
     ///
     /// MPI itself checks `root`, so an invalid one comes back as MPI's `MPI_ERR_ROOT` error.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
-        try requireActive("MPI_Bcast")
+        try requireActive("MPI_Ibcast")
         guard let base = buffer.baseAddress else { return }
         let mpiRoot = Int32(clamping: root)
         try forEachChunk(buffer.count) { start, count in
-            try Self.check(MPI_Bcast(base + start, count, dpo_mpi_byte(), mpiRoot, world), "MPI_Bcast")
+            try collective("MPI_Ibcast") { MPI_Ibcast(base + start, count, dpo_mpi_byte(), mpiRoot, world, &$0) }
         }
     }
 
-    /// Returns once every rank has reached it (`MPI_Barrier`).
+    /// Returns once every rank has reached it (`MPI_Ibarrier`, then waiting for it).
     public func barrier() throws {
-        try requireActive("MPI_Barrier")
-        try Self.check(MPI_Barrier(world), "MPI_Barrier")
+        try requireActive("MPI_Ibarrier")
+        try collective("MPI_Ibarrier") { MPI_Ibarrier(world, &$0) }
     }
 
     /// Finalizes MPI (`MPI_Finalize`); does nothing when MPI is finalized already.
@@ -131,16 +163,17 @@ public final class MPICommunicator: Communicator {
         dpo_mpi_abort(code)
     }
 
-    /// `MPI_Allreduce` in place, in chunks of at most `maxChunkCount` elements.
+    /// `MPI_Iallreduce` in place, then waiting for it, in chunks of at most `maxChunkCount` elements.
     private func allReduce<Element>(
         _ buffer: UnsafeMutableBufferPointer<Element>, _ datatype: MPI_Datatype, _ operation: MPI_Op
     ) throws {
-        try requireActive("MPI_Allreduce")
+        try requireActive("MPI_Iallreduce")
         guard let base = buffer.baseAddress else { return }
         try forEachChunk(buffer.count) { start, count in
-            try Self.check(
-                MPI_Allreduce(dpo_mpi_in_place(), base + start, count, datatype, operation, world),
-                "MPI_Allreduce")
+            try collective("MPI_Iallreduce") {
+                MPI_Iallreduce(dpo_mpi_in_place(), base + start, count, datatype, operation, world, &$0)
+            }
+            countSent(Int(count) * MemoryLayout<Element>.size, allReduced: true)
         }
     }
 

@@ -4,8 +4,8 @@ import Kernels
 /// parameter buffer, a forward pass to next-token log-probabilities at selected rows, and the
 /// full backward pass into one flat gradient buffer.
 ///
-/// Every matmul goes through BLAS; the memory-bound kernels come from `Kernels`. A model is not
-/// thread-safe: one forward/backward at a time.
+/// Every matmul goes through `Kernels` (oneDNN or OpenBLAS; float32, or bfloat16 inputs with
+/// `bf16`), as do the memory-bound kernels. A model is not thread-safe: one forward/backward at a time.
 public final class GPT2Model {
     /// The model's shape.
     public let config: GPT2Config
@@ -26,6 +26,23 @@ public final class GPT2Model {
     /// Debug mode: after every layer of the forward pass, check its output for NaN/Inf and throw
     /// a `NonFiniteValue` naming the layer.
     public var checksFinite = false
+
+    /// Mixed precision as PyTorch's bfloat16 autocast: every matmul (the layers and the LM head,
+    /// forward and backward) takes bfloat16 inputs, the weights from a bfloat16 copy of
+    /// `parameters` and the activations rounded per product, and accumulates in float32.
+    /// Parameters, gradients, layernorm, attention, GELU, softmax and log-probs stay float32.
+    public var bf16 = false {
+        didSet {
+            guard bf16 != oldValue else { return }
+            weights16?.deallocate()
+            weights16 = bf16 ? .allocate(capacity: layout.count) : nil
+            weights16Current = false
+        }
+    }
+    /// The bfloat16 copy of `parameters` with `bf16`, rounded at the first forward pass after
+    /// `parametersChanged()`.
+    private var weights16: UnsafeMutablePointer<UInt16>?
+    private var weights16Current = false
 
     /// A zero-initialised model; call `initializeRandomly(seed:)` or load a checkpoint.
     /// A frozen model (`trainable: false`) allocates no gradient buffer.
@@ -54,6 +71,15 @@ public final class GPT2Model {
     /// Records that every gradient was set to zero by its owner's optimiser.
     public func gradientsWereCleared() { gradientsAreZero = true }
 
+    /// Records that `parameters` were written (an optimiser step, a load after the first forward
+    /// pass): with `bf16`, the next forward pass rounds them to the bfloat16 copy again, once.
+    public func parametersChanged() { weights16Current = false }
+
+    deinit { weights16?.deallocate() }
+
+    /// The bfloat16 copy of the tensor at `offset` with `bf16`, else nil (float32 matmuls).
+    private func weight16(_ offset: Int) -> UnsafePointer<UInt16>? { weights16.map { UnsafePointer($0 + offset) } }
+
     /// Runs the forward pass and returns the log-probability of each target, `[M]`.
     ///
     /// The returned buffer, `logits(...)` and `logitSums` stay valid until the next
@@ -71,6 +97,10 @@ public final class GPT2Model {
         a.spans = input.spans
         let p = parameters.base
         let eps = config.layerNormEpsilon
+        if let weights16, !weights16Current {
+            BFloat16.round(p, into: weights16, count: layout.count)
+            weights16Current = true
+        }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
                 embeddingForward(out: a.encoded.base, tokens: tok.baseAddress!, positions: pos.baseAddress!,
@@ -84,11 +114,11 @@ public final class GPT2Model {
             layerNormForward(out: s.ln1.base, mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, inp: input,
                              weight: p + w.ln1Weight, bias: p + w.ln1Bias, rows: n, channels: c, epsilon: eps)
             matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
-                          rows: n, inChannels: c, outChannels: 3 * c)
+                          rows: n, inChannels: c, outChannels: 3 * c, weight16: weight16(w.qkvWeight))
             attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
                              spans: a.spans, channels: c, heads: nh)
             matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
-                          bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c)
+                          bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c, weight16: weight16(w.attnProjWeight))
             residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
             try check(s.qkv, n * 3 * c, "h.\(l).attn.c_attn")
             try check(s.atty, n * c, "h.\(l).attn (softmax attention)")
@@ -96,10 +126,10 @@ public final class GPT2Model {
             layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
                              weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
             matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
-                          rows: n, inChannels: c, outChannels: inner)
+                          rows: n, inChannels: c, outChannels: inner, weight16: weight16(w.fcWeight))
             geluForward(out: s.fchGelu.base, inp: s.fch.base, count: n * inner)
             matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
-                          bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c)
+                          bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c, weight16: weight16(w.fcProjWeight))
             residualForward(out: s.res3.base, a: s.res2.base, b: a.scratch.base, count: n * c)
             try check(s.fchGelu, n * inner, "h.\(l).mlp.c_fc + gelu")
             try check(s.res3, n * c, "h.\(l).mlp.c_proj + residual")
@@ -115,7 +145,7 @@ public final class GPT2Model {
         a.targets.withUnsafeBufferPointer { tg in
             logProbHeadForward(logp: a.logp.base, logitSums: a.logitSums.base, logits: a.logits.base,
                                lse: a.lse.base, inp: a.selected.base, wte: p + layout.wte,
-                               targets: tg.baseAddress!, rows: m, channels: c, vocab: v)
+                               targets: tg.baseAddress!, rows: m, channels: c, vocab: v, wte16: weight16(layout.wte))
         }
         try check(a.lnf, n * c, "ln_f")
         try check(a.logp, m, "lm_head log-probs")
@@ -162,7 +192,8 @@ public final class GPT2Model {
         a.targets.withUnsafeBufferPointer { tg in
             logProbHeadBackward(dinp: a.dselected.base, dwte: g + layout.wte, logits: a.logits.base,
                                 dlogp: a.dlogp.base, lse: a.lse.base, inp: a.selected.base,
-                                wte: p + layout.wte, targets: tg.baseAddress!, rows: m, channels: c, vocab: v)
+                                wte: p + layout.wte, targets: tg.baseAddress!, rows: m, channels: c, vocab: v,
+                                wte16: weight16(layout.wte))
         }
         a.dln.base.update(repeating: 0, count: n * c)
         a.targetRows.withUnsafeBufferPointer { rows in
@@ -182,24 +213,24 @@ public final class GPT2Model {
             // res3 = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂res3 and becomes ∂/∂res2.
             matmulBackward(dinp: a.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
                            dout: a.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
-                           rows: n, inChannels: inner, outChannels: c, overwritingInput: true)
+                           rows: n, inChannels: inner, outChannels: c, overwritingInput: true, weight16: weight16(w.fcProjWeight))
             geluBackward(dinp: a.dfch.base, dout: a.dfchGelu.base, inp: s.fch.base, count: n * inner)
             matmulBackward(dinp: a.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
                            dout: a.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
-                           rows: n, inChannels: c, outChannels: inner, overwritingInput: true)
+                           rows: n, inChannels: c, outChannels: inner, overwritingInput: true, weight16: weight16(w.fcWeight))
             layerNormBackward(dinp: a.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
                               dout: a.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
                               mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, rows: n, channels: c)
             // res2 = input + attnProj(attention(qkv(ln1(input)))): dres becomes ∂/∂input.
             matmulBackward(dinp: a.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
                            dout: a.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
-                           rows: n, inChannels: c, outChannels: c, overwritingInput: true)
+                           rows: n, inChannels: c, outChannels: c, overwritingInput: true, weight16: weight16(w.attnProjWeight))
             a.dqkv.base.update(repeating: 0, count: n * 3 * c)
             attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
                               scratch: a.datt.base, spans: a.spans, channels: c, heads: nh)
             matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
                            dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
-                           rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true)
+                           rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true, weight16: weight16(w.qkvWeight))
             layerNormBackward(dinp: a.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
                               dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)

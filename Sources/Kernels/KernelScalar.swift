@@ -6,8 +6,8 @@ import Foundation
 ///
 /// Each conforming type supplies the few transcendental functions the kernels need, on one value
 /// and on `Lanes` (the vector the memory-bound kernels are written over), and routes general
-/// matrix multiplication and matrix-vector products to the matching BLAS routines
-/// (`cblas_sgemm` / `cblas_dgemm`, `cblas_sgemv` / `cblas_dgemv`).
+/// matrix multiplication and matrix-vector products: `Float` products to oneDNN or OpenBLAS
+/// (`FloatMatmul`), `Double` ones to `cblas_dgemm`, matrix-vector products to `cblas_sgemv` / `cblas_dgemv`.
 public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// The values GELU, layernorm and the log-prob head process at once: `SIMD16<Float>` (vector
     /// instructions, with `vectorExp` / `vectorTanh`), `SIMD4<Double>` (libm per lane; Double only
@@ -37,6 +37,16 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]` on the kernel
+    /// threads, by the best matmul library for the problem (see `FloatMatmul`).
+    ///
+    /// With `bf16` the product runs as PyTorch's autocast runs it: `A` and `B` rounded to bfloat16
+    /// (taken from `bf16`'s pre-rounded copies where given), products accumulated in float32 and
+    /// `C` in float32. Only `Float` supports `bf16`, with `alpha` 1 and `beta` 0 or 1.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bf16: BF16Operands?)
     /// Row-major `y = alpha * op(A) x + beta * y` for `A` stored `[m, n]` with row stride `lda`
     /// (`y` has m entries, or n when `trans`); `x` and `y` are contiguous.
     static func gemv(
@@ -45,9 +55,20 @@ public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
 }
 
 extension KernelScalar {
-    /// `blockGemm`'s product with C split into blocks across `KernelThreads` (see `splitGemm`).
+    /// `gemm` in the input precision (no bfloat16 rounding).
     @inlinable
     public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
+    ) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c, ldc: ldc, bf16: nil)
+    }
+
+    /// `blockGemm`'s product (OpenBLAS) with C split into blocks across `KernelThreads` (see `splitGemm`).
+    @inlinable
+    public static func blasGemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
@@ -80,6 +101,14 @@ extension Float: KernelScalar {
         cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: BF16Operands?
+    ) {
+        FloatMatmul.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc, bf16: bf16)
+    }
     @inlinable
     public static func gemv(
         trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -106,6 +135,16 @@ extension Double: KernelScalar {
     ) {
         cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB), Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inlinable
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bf16: BF16Operands?
+    ) {
+        precondition(bf16 == nil, "bfloat16 products are Float only")
+        blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc)
     }
     @inlinable
     public static func gemv(

@@ -12,16 +12,18 @@ import Foundation
 ///   logitSums [M] = Σ_v logits[m, v]  (for the mean-logit metrics)
 /// Each row's logsumexp and sum come from one vectorised walk over the row (`logSumExpAndSum`).
 /// Only the M selected rows are ever multiplied by the vocabulary, never the prompt's rows.
+/// With `wte16` (wte's bfloat16 copy) the product takes bfloat16 inputs; the logits, the
+/// log-softmax and everything after stay in `T`.
 @inlinable
 public func logProbHeadForward<T: KernelScalar>(
     logp: UnsafeMutablePointer<T>, logitSums: UnsafeMutablePointer<T>,
     logits: UnsafeMutablePointer<T>, lse: UnsafeMutablePointer<T>,
     inp: UnsafePointer<T>, wte: UnsafePointer<T>, targets: UnsafePointer<Int32>,
-    rows m: Int, channels c: Int, vocab v: Int
+    rows m: Int, channels c: Int, vocab v: Int, wte16: UnsafePointer<UInt16>? = nil
 ) {
     guard m > 0 else { return }
     T.gemm(transA: false, transB: true, m: m, n: v, k: c,
-           alpha: 1, a: inp, lda: c, b: wte, ldb: c, beta: 0, c: logits, ldc: v)
+           alpha: 1, a: inp, lda: c, b: wte, ldb: c, beta: 0, c: logits, ldc: v, bf16: wte16.map { BF16Operands(b: $0) })
     parallelRanges(m) { range in
         for r in range {
             let row = logits + r * v
@@ -82,13 +84,14 @@ func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (l
 ///   inp, dinp [M, C]; wte, dwte [V, C].
 ///   dlogits[m, v] = dlogp[m] · (1[v = target] - softmax(logits[m])[v])
 ///   dinp += dlogits · wte,   dwte += dlogitsᵀ · inp
-/// The softmax is recomputed from `lse`, `T.Lanes` values at a time.
+/// The softmax is recomputed from `lse`, `T.Lanes` values at a time. With `wte16` both products
+/// take bfloat16 inputs (dlogits rounded per call).
 @inlinable
 public func logProbHeadBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>, dwte: UnsafeMutablePointer<T>,
     logits: UnsafeMutablePointer<T>, dlogp: UnsafePointer<T>, lse: UnsafePointer<T>,
     inp: UnsafePointer<T>, wte: UnsafePointer<T>, targets: UnsafePointer<Int32>,
-    rows m: Int, channels c: Int, vocab v: Int
+    rows m: Int, channels c: Int, vocab v: Int, wte16: UnsafePointer<UInt16>? = nil
 ) {
     guard m > 0 else { return }
     parallelRanges(m) { range in
@@ -104,7 +107,7 @@ public func logProbHeadBackward<T: KernelScalar>(
         }
     }
     T.gemm(transA: false, transB: false, m: m, n: c, k: v,
-           alpha: 1, a: logits, lda: v, b: wte, ldb: c, beta: 1, c: dinp, ldc: c)
+           alpha: 1, a: logits, lda: v, b: wte, ldb: c, beta: 1, c: dinp, ldc: c, bf16: wte16.map { BF16Operands(b: $0) })
     T.gemm(transA: true, transB: false, m: v, n: c, k: m,
-           alpha: 1, a: logits, lda: v, b: inp, ldb: c, beta: 1, c: dwte, ldc: c)
+           alpha: 1, a: logits, lda: v, b: inp, ldb: c, beta: 1, c: dwte, ldc: c, bf16: wte16 == nil ? nil : BF16Operands())
 }

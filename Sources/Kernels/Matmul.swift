@@ -4,12 +4,14 @@
 ///   inp    [N, IC]     weight [IC, OC]     bias [OC] (optional)
 ///   out    [N, OC]     out = inp · weight + bias
 ///
-/// Every product goes through BLAS gemm with contiguous, row-major operands.
+/// Every product goes through `T.gemm` with contiguous, row-major operands. With `weight16`, the
+/// weight's bfloat16 copy, the product takes bfloat16 inputs (`inp` rounded per call) and
+/// accumulates in float32 (PyTorch's autocast).
 @inlinable
 public func matmulForward<T: KernelScalar>(
     out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
     weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
-    rows n: Int, inChannels ic: Int, outChannels oc: Int
+    rows n: Int, inChannels ic: Int, outChannels oc: Int, weight16: UnsafePointer<UInt16>? = nil
 ) {
     if let bias {
         parallelRanges(n, minimumPerThread: 64) { range in
@@ -20,11 +22,13 @@ public func matmulForward<T: KernelScalar>(
     }
     T.gemm(transA: false, transB: false, m: n, n: oc, k: ic,
            alpha: 1, a: inp, lda: ic, b: weight, ldb: oc,
-           beta: bias == nil ? 0 : 1, c: out, ldc: oc)
+           beta: bias == nil ? 0 : 1, c: out, ldc: oc, bf16: weight16.map { BF16Operands(b: $0) })
 }
 
 /// Backward of `matmulForward`. The parameter gradients are accumulated (`+=`); so is `dinp`
 /// unless `overwritingInput` (then `dinp = dout · weightᵀ`, sparing its caller a zeroing pass).
+/// With `weight16` (the weight's bfloat16 copy) both products take bfloat16 inputs, as autocast's
+/// backward does; the gradients stay float32.
 ///
 /// Shapes:
 ///   dout [N, OC]  inp [N, IC]  weight [IC, OC]
@@ -35,14 +39,17 @@ public func matmulForward<T: KernelScalar>(
 public func matmulBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
     dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
-    rows n: Int, inChannels ic: Int, outChannels oc: Int, overwritingInput: Bool = false
+    rows n: Int, inChannels ic: Int, outChannels oc: Int, overwritingInput: Bool = false,
+    weight16: UnsafePointer<UInt16>? = nil
 ) {
     if let dinp {
         T.gemm(transA: false, transB: true, m: n, n: ic, k: oc,
-               alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic)
+               alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic,
+               bf16: weight16.map { BF16Operands(b: $0) })
     }
     T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
-           alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc)
+           alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc,
+           bf16: weight16 == nil ? nil : BF16Operands())
     if let dbias {
         columnSumsAccumulate(into: dbias, matrix: dout, rows: n, columns: oc)
     }

@@ -4,7 +4,10 @@ public struct PreferenceDataReport: Equatable, Sendable {
     public var format: DataFormat
     /// Rows in the file.
     public var rows = 0
-    /// Lines of pairs dropped because their prompt alone fills `maxLength` (`keep_start` only).
+    /// Rows used: the first `max_samples` of them, else all.
+    public var usedRows = 0
+    /// Lines of pairs dropped because their prompt alone fills `maxLength` (`keep_start`), or leaves
+    /// the responses no token (`proportional`).
     public var droppedLongPromptLines: [Int] = []
     /// Lines of pairs whose chosen answer equals the rejected one (kept, as TRL keeps them).
     public var identicalAnswerLines: [Int] = []
@@ -15,7 +18,8 @@ public struct PreferenceDataReport: Equatable, Sendable {
 
     /// One human-readable summary line.
     public var summary: String {
-        "\(rows) rows (\(format.rawValue)), \(rows - droppedLongPromptLines.count) pairs; "
+        "\(rows) rows (\(format.rawValue)), " + (usedRows < rows ? "first \(usedRows) used (max_samples), " : "")
+            + "\(usedRows - droppedLongPromptLines.count) pairs; "
             + "\(droppedLongPromptLines.count) dropped (prompt fills max-length), "
             + "\(identicalAnswerLines.count) with chosen == rejected, \(truncatedPairs) truncated, "
             + "\(promptCutPairs) with a token merged across the prompt/completion boundary"

@@ -9,14 +9,17 @@ public struct PreferenceDataSettings: Equatable, Sendable {
     public var truncationMode: TruncationMode
     /// `--chat-template FILE`: how conversational rows become text. Default `ChatTemplate.plain`.
     public var chatTemplate: ChatTemplate
+    /// `--max-samples`: use only the first N rows of the file (after every row is checked), or nil for all.
+    public var maxSamples: Int?
 
     public init(
         format: DataFormat? = nil, maxLength: Int? = 1024, truncationMode: TruncationMode = .keepStart,
-        chatTemplate: ChatTemplate = .plain
+        chatTemplate: ChatTemplate = .plain, maxSamples: Int? = nil
     ) {
         self.format = format
         self.maxLength = maxLength
         self.truncationMode = truncationMode
         self.chatTemplate = chatTemplate
+        self.maxSamples = maxSamples
     }
 }

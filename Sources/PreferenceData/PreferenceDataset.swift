@@ -23,29 +23,26 @@ public struct PreferenceDataset: Sendable {
         return (format, examples)
     }
 
-    /// Reads, tokenizes and truncates a data set as TRL's `DPOTrainer` prepares it.
+    /// Reads, tokenizes and truncates a data set as TRL's `DPOTrainer` prepares it, keeping the
+    /// first `settings.maxSamples` rows (every row is checked first).
     public static func load(
         url: URL, tokenizer: GPT2Tokenizer, settings: PreferenceDataSettings
     ) throws -> PreferenceDataset {
         let (format, examples) = try examples(at: url, format: settings.format)
         var report = PreferenceDataReport(format: format)
         report.rows = examples.count
+        let used = examples.prefix(settings.maxSamples ?? examples.count)
+        report.usedRows = used.count
         var pairs = [PreferencePair]()
-        for example in examples {
+        for example in used {
             if example.answersAreIdentical { report.identicalAnswerLines.append(example.line) }
             let tokens = TokenizedPair(example, tokenizer: tokenizer, template: settings.chatTemplate)
             if tokens.promptWasCut { report.promptCutPairs += 1 }
-            if let maxLength = settings.maxLength, settings.truncationMode == .keepStart,
-               tokens.promptIDs.count >= maxLength {
+            guard let (chosen, rejected) = tokens.sequences(maxLength: settings.maxLength, mode: settings.truncationMode) else {
                 report.droppedLongPromptLines.append(example.line)
                 continue
             }
-            let pair = PreferencePair(
-                index: pairs.count, line: example.line,
-                chosen: TokenSequence(prompt: tokens.promptIDs, completion: tokens.chosenIDs,
-                                      maxLength: settings.maxLength, mode: settings.truncationMode),
-                rejected: TokenSequence(prompt: tokens.promptIDs, completion: tokens.rejectedIDs,
-                                        maxLength: settings.maxLength, mode: settings.truncationMode))
+            let pair = PreferencePair(index: pairs.count, line: example.line, chosen: chosen, rejected: rejected)
             if pair.chosen.ids.count < tokens.promptIDs.count + tokens.chosenIDs.count
                 || pair.rejected.ids.count < tokens.promptIDs.count + tokens.rejectedIDs.count {
                 report.truncatedPairs += 1

@@ -11,7 +11,8 @@ public struct TokenSequence: Equatable, Sendable {
     }
 
     /// `prompt + completion` cut to `maxLength` from the end `mode` keeps, as TRL's
-    /// `DataCollatorForPreference` cuts each sequence.
+    /// `DataCollatorForPreference` cuts each sequence; `proportional` shares `maxLength` as if
+    /// `completion` were the longer response of its pair (`ProportionalTruncation`).
     public init(prompt: [Int32], completion: [Int32], maxLength: Int?, mode: TruncationMode) {
         let ids = prompt + completion
         guard let maxLength, ids.count > maxLength else {
@@ -24,6 +25,9 @@ public struct TokenSequence: Equatable, Sendable {
         case .keepEnd:
             let cut = ids.count - maxLength
             self.init(ids: Array(ids[cut...]), promptLength: max(prompt.count - cut, 0))
+        case .proportional:
+            let kept = ProportionalTruncation.lengths(prompt: prompt.count, response: completion.count, maxLength: maxLength)
+            self.init(ids: Array(prompt[..<kept.prompt] + completion[..<kept.response]), promptLength: kept.prompt)
         }
     }
 

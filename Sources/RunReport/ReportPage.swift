@@ -24,6 +24,8 @@ public struct ReportPage: Sendable {
     public var title: String
     /// The run's configuration, when there is one.
     public var config: RunConfigFile?
+    /// The run's `generate_during_eval` completions (`samples.jsonl`), shown per step; empty: no section.
+    public var samples: [SampleRecord] = []
 
     /// A page about `log`, headed `title`, showing `config` when given.
     public init(log: MetricsLog, title: String, config: RunConfigFile?) {
@@ -61,7 +63,9 @@ public struct ReportPage: Sendable {
             let caption = skipped == 0 ? "" : " <span class=\"skipped\">\(skipped) NaN/Inf skipped</span>"
             out += "<figure>\n<figcaption>\(Markup.escape(chart.title))\(caption)</figcaption>\n\(chart.svg)\n</figure>\n"
         }
-        out += "</section>\n<h2>Summary</h2>\n" + table.html
+        out += "</section>\n"
+        if !samples.isEmpty { out += SampleLog.html(samples) }
+        out += "<h2>Summary</h2>\n" + table.html
         out += "<h2>Configuration</h2>\n"
         if let config {
             out += "<p class=\"meta\">\(Markup.escape(config.name))</p>\n<pre>\(Markup.escape(config.text))</pre>\n"
@@ -134,5 +138,12 @@ public struct ReportPage: Sendable {
         table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
         pre { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; padding: 10px 14px; overflow-x: auto; font-size: 12.5px; }
         footer { margin-top: 28px; color: #64748b; font-size: 12px; }
+        details.samples { margin: 8px 0; }
+        details.samples summary { cursor: pointer; font-weight: 600; }
+        table.samples { border-collapse: collapse; background: #fff; border: 1px solid #e2e8f0; font-size: 12.5px; width: 100%; table-layout: fixed; }
+        table.samples th, table.samples td { padding: 4px 8px; border-bottom: 1px solid #e2e8f0; text-align: left; vertical-align: top; }
+        table.samples th:first-child { width: 90px; }
+        table.samples th { background: #f1f5f9; }
+        table.samples pre { margin: 0; padding: 0; border: 0; background: none; white-space: pre-wrap; word-break: break-word; }
         """
 }

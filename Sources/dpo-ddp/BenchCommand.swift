@@ -7,11 +7,11 @@ import GPT2
 import Kernels
 
 /// `dpo-ddp bench`: the cost of one DPO optimiser step, ours next to PyTorch + transformers on
-/// the same shapes, against the sgemm ceiling measured in the same run.
+/// the same shapes, against the float32 and bfloat16 matmul ceilings measured in the same run.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time one DPO optimiser step on synthetic pairs, next to a PyTorch baseline and the sgemm ceiling.",
+        abstract: "Time one DPO optimiser step on synthetic pairs, next to a PyTorch baseline and the matmul ceilings.",
         discussion: """
             Our step is what `dpo-ddp train` runs for one optimiser step (policy forward and backward \
             over [chosen; rejected] rows, reference log-probs, sigmoid DPO loss, gradient reduction \
@@ -26,6 +26,7 @@ struct BenchCommand: ParsableCommand {
               dpo-ddp bench
               dpo-ddp bench --full-logits --no-shared-prompt
               dpo-ddp bench --precompute-ref --no-baseline
+              dpo-ddp bench --bf16
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 1
             """)
@@ -63,6 +64,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "MiB of gradient per all-reduce bucket, as `train --bucket-cap-mb` (default 25; 0: one after backward).")
     var bucketCapMb = 25.0
 
+    @Option(help: "How gradient buckets travel between ranks, as `train --grad-comm-dtype`: fp32 (default) or bf16.")
+    var gradCommDtype = WireFormat.fp32
+
+    @Option(help: "Predict the communication time per step over a link of this many Gbit/s from the bytes sent per step.")
+    var linkGbps: Double?
+
     @Option(help: "Threads per rank (default cores / ranks).")
     var threads: Int?
 
@@ -75,6 +82,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the PyTorch baseline.")
     var noBaseline = false
 
+    @Flag(help: "Our step as `train --bf16` (bfloat16 matmul inputs), the baseline under torch.autocast to bfloat16.")
+    var bf16 = false
+
     func validate() throws {
         for (name, value) in [("pairs", pairs), ("prompt-tokens", promptTokens), ("completion-tokens", completionTokens),
                               ("steps", steps)] where value < 1 {
@@ -84,6 +94,7 @@ struct BenchCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard [0, 1].contains(zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
         guard bucketCapMb >= 0 else { throw ValidationError("--bucket-cap-mb must be at least 0, got \(bucketCapMb)") }
+        if let linkGbps, !(linkGbps > 0) { throw ValidationError("--link-gbps must be above 0, got \(linkGbps)") }
     }
 
     func run() throws {
@@ -106,20 +117,24 @@ struct BenchCommand: ParsableCommand {
         KernelThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / ranks))
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
-        let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef,
+        let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef, bf16: bf16,
                                      zero: zero == 1, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
-                                     seed: seed, communicator: communicator)
+                                     wire: gradCommDtype, seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
         for _ in 0..<warmup { _ = try bench.step() }
         var times: [(seconds: Double, allReduceSeconds: Double)] = []
-        let faultsBefore = Self.resourceUsage().ru_minflt
+        let faultsBefore = Self.resourceUsage().ru_minflt, sentBefore = communicator.bytesSent
         for _ in 0..<steps { times.append(try bench.step()) }
+        let sentPerStep = (communicator.bytesSent - sentBefore) / steps
         let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
         let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
         let rss = Self.peakRSSBytes()
+        let kernels = MatmulBackends.kernelsInUse
         try communicator.barrier()
-        let ceiling = try Self.sum(SgemmCeiling.gflops(), communicator)
+        let f32Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: false), communicator)
+        let bf16Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: true), communicator)
+        let ceiling = bf16 ? bf16Ceiling : f32Ceiling
         let optimizerBytes = Double(bench.optimizer.adamW.stateBytes)
         let perRank = try [seconds, reduce, Double(rss), optimizerBytes].map { try Self.gather($0, communicator) }
         let slowest = perRank[0].max()!
@@ -138,8 +153,12 @@ struct BenchCommand: ParsableCommand {
             pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
             effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
-            sgemmCeilingGflops: ceiling, percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
+            bf16: bf16, sgemmCeilingGflops: f32Ceiling, bf16CeilingGflops: bf16Ceiling,
+            percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
+            executedPercentOfCeiling: 100 * executed * Double(ranks) / slowest / 1e9 / ceiling, matmulKernels: kernels,
             peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults, allreduceSecondsPerStep: perRank[1].max()!,
+            gradCommDtype: gradCommDtype.rawValue, bytesSentPerStep: sentPerStep, linkGbps: linkGbps,
+            predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
             optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
             perRank: (0..<ranks).map { r in
@@ -156,12 +175,14 @@ struct BenchCommand: ParsableCommand {
         let mode = (fullLogits ? "logits at every position" : "logits at completion positions only")
             + (noSharedPrompt ? ", prompt run twice per pair" : ", prompt shared by each pair's completions")
             + (precomputeRef ? ", precomputed reference" : ", live reference model")
+            + (bf16 ? ", bf16 matmuls (baseline: torch.autocast bfloat16)" : ", float32")
         var lines = [
             "dpo-ddp bench: \(model) (\(GPT2Layout(config).count) parameters, N = \(flops.nonEmbeddingParameters) "
                 + "outside the embeddings), \(ranks) rank(s) x \(KernelThreads.count) thread(s), OpenBLAS \(BLASCore.current)",
             "\(pairs) pairs per rank per step, prompt \(promptTokens) + completion \(completionTokens) tokens; "
                 + "\(warmup) warm-up + \(steps) timed steps (median); \(mode)",
             "gradient buckets of " + (bucketCapMb > 0 ? "\(bucketCapMb) MiB overlapping backward" : "the whole gradient after backward")
+                + " sent as \(gradCommDtype.rawValue)"
                 + (zero == 1 ? "; ZeRO-1: optimiser state sharded over ranks" : "; optimiser state whole on every rank"),
             "effective work per step = 6·N·tokens (policy fwd+bwd) + 2·N·tokens (reference fwd) + 2·V·C·tokens·(3 + 1) "
                 + "(LM head at every position, policy fwd+bwd and reference fwd), tokens = 2·pairs·(prompt + completion)",
@@ -184,6 +205,7 @@ struct BenchCommand: ParsableCommand {
                          "--steps", steps, "--warmup", warmup, "--threads", result.threadsPerRank, "--seed", seed,
                          "--n-layer", config.nLayer, "--n-head", config.nHead, "--n-embd", config.nEmbd,
                          "--n-positions", config.nPositions, "--vocab-size", config.vocabSize].map { "\($0)" }
+            + (bf16 ? ["--bf16"] : [])
         switch PyTorchBaseline.run(script: baselineScript, arguments: arguments) {
         case let .success(pytorch):
             result.pytorch = pytorch

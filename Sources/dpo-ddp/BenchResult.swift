@@ -41,9 +41,18 @@ struct BenchResult: Encodable {
     var executedGflopPerStep: Double
     var effectiveGflops: Double
     var executedGflops: Double
-    /// Sum over ranks of each rank's sgemm ceiling, measured at the same time.
+    /// Our step's matmuls on bfloat16 inputs (`--bf16`), the baseline under autocast.
+    var bf16: Bool
+    /// Sum over ranks of each rank's float32 matmul ceiling (`MatmulBenchmark.ceiling`), measured at the same time.
     var sgemmCeilingGflops: Double
+    /// The same with bfloat16 inputs.
+    var bf16CeilingGflops: Double
+    /// Effective GFLOP/s over the ceiling of the step's precision (bf16's with `--bf16`).
     var percentOfCeiling: Double
+    /// Executed GFLOP/s over the ceiling of the step's precision.
+    var executedPercentOfCeiling: Double
+    /// The oneDNN kernels (implementation names) of the step's matmuls, by precision.
+    var matmulKernels: [String]
     /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed steps.
     var peakRssBytes: Int
     /// Rank 0's minor page faults per timed step: memory the step touched for the first time
@@ -52,6 +61,16 @@ struct BenchResult: Encodable {
     /// Median over timed steps of the time blocked in communication per step, slowest rank (the
     /// reduction overlapping backward is not counted, only what it leaves to wait for).
     var allreduceSecondsPerStep: Double
+    /// How gradient buckets travel between ranks (`fp32` or `bf16`).
+    var gradCommDtype: String
+    /// Bytes rank 0 sent per timed step in all-reduces, reductions and all-gathers, counted as ring
+    /// algorithms send them (2·(p−1)/p of an all-reduced buffer): 0 on one rank.
+    var bytesSentPerStep: Int
+    /// `--link-gbps`: the link speed to predict communication time for.
+    var linkGbps: Double?
+    /// `bytesSentPerStep` over that link: the seconds per step a link of `linkGbps` Gbit/s needs
+    /// to carry it (bandwidth only; no latency, no overlap with backward).
+    var predictedCommunicationSeconds: Double?
     /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
@@ -88,13 +107,23 @@ struct BenchResult: Encodable {
             let gflops = effectiveGflopPerStep / Double(ranks) / pytorch.secondsPerStep
             lines.append(Self.row(["PyTorch \(pytorch.torch)", Self.number(pytorch.secondsPerStep),
                                    Self.number(pytorch.pairsPerSecond), Self.number(pytorch.tokensPerSecond, 1),
-                                   Self.number(gflops, 1), Self.number(100 * gflops / sgemmCeilingGflops, 1),
+                                   Self.number(gflops, 1), Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
                                    Self.bytes(pytorch.peakRssBytes), "-"]))
         }
         if ranks > 1 {
             lines.append(String(format: "blocked in communication: %.3f s/step (%.1f%% of the step)",
                                 allreduceSecondsPerStep, 100 * allreduceSecondsPerStep / secondsPerStep))
+            lines.append(String(format: "sent per rank per step: %.1f MB (gradient as %@, ring algorithms)",
+                                Double(bytesSentPerStep) / 1e6, gradCommDtype))
         }
+        if let linkGbps, let predictedCommunicationSeconds {
+            lines.append(String(format: "predicted communication at %g Gbit/s: %.3f s/step (bandwidth only)",
+                                linkGbps, predictedCommunicationSeconds))
+        }
+        lines.append(String(format: "matmul ceilings (2048³, same run): float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s; "
+                            + "executed %.1f GFLOP/s = %.1f%% of the ", sgemmCeilingGflops, bf16CeilingGflops,
+                            executedGflops, executedPercentOfCeiling) + (bf16 ? "bfloat16" : "float32") + " ceiling")
+        lines.append("matmul kernels: " + (matmulKernels.isEmpty ? "OpenBLAS only" : matmulKernels.joined(separator: ", ")))
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         if let ratioPairsPerSecond, let ratioPeakRss {
             lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))

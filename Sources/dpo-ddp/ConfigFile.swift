@@ -60,21 +60,26 @@ enum ConfigFile {
     /// so that one starting with `-` is read as the value, not as another option.
     static func arguments(key: String, value: Any, path: String, base: URL) throws -> [String] {
         let option = "--" + key.replacingOccurrences(of: "_", with: "-")
+        /// A path relative to the file's directory; for `data`, each of its files (a YAML list
+        /// `[a.json, b.jsonl]` or a comma-separated string).
+        func relative(_ text: String) -> String {
+            if key == "data", text.contains(",") {
+                return text.split(separator: ",").map { relative($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: ",")
+            }
+            guard pathKeys.contains(key), !text.hasPrefix("/"), !(key == "model" && GPT2Config.named(text) != nil) else { return text }
+            return base.appendingPathComponent(text).standardizedFileURL.path
+        }
         switch value {
         case let flag as Bool:
             return [flag ? option : "--no-" + option.dropFirst(2)]
         case let list as [Any]:
-            return [option + "=" + list.map { "\($0)" }.joined(separator: ",")]
+            return [option + "=" + list.map { relative("\($0)") }.joined(separator: ",")]
         case is [AnyHashable: Any]:
             throw ValidationError("\(path): \(key) must be a single value or a list, not a mapping")
         case is NSNull:
             return []
         default:
-            var text = "\(value)"
-            if pathKeys.contains(key), !text.hasPrefix("/"), !(key == "model" && GPT2Config.named(text) != nil) {
-                text = base.appendingPathComponent(text).standardizedFileURL.path
-            }
-            return [option + "=" + text]
+            return [option + "=" + relative("\(value)")]
         }
     }
 }

@@ -20,6 +20,7 @@ struct DPODDP: ParsableCommand {
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
             BenchCommand.self,
+            BenchMatmulCommand.self,
             InspectDataCommand.self,
             MPICheckCommand.self,
             BLASCoreCommand.self,

@@ -26,10 +26,11 @@ final class DPOStepBench {
     /// Loads (or initialises from `seed`) the policy, broadcasts rank 0's weights, makes this
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
-    /// policy, so no second model is ever allocated).
-    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, zero: Bool, bucketElements: Int?,
-         seed: Int, communicator: any Communicator) throws {
+    /// policy, so no second model is ever allocated). With `bf16` both run as `train --bf16`.
+    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, bf16: Bool, zero: Bool,
+         bucketElements: Int?, wire: WireFormat, seed: Int, communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
+        policy.bf16 = bf16
         try communicator.broadcast(policy.parameters.buffer, root: 0)
         guard shape.sequenceLength <= policy.config.nPositions else {
             throw TrainingError("--prompt-tokens + --completion-tokens = \(shape.sequenceLength) exceeds the model's "
@@ -46,12 +47,13 @@ final class DPOStepBench {
         } else {
             let frozen = try GPT2Model(config: policy.config, trainable: false)
             frozen.parameters.copy(from: policy.parameters)
+            frozen.bf16 = bf16
             reference = .model(frozen)
             precomputeSeconds = nil
         }
         loss = try DPOLoss(settings: LossSettings())
         optimizer = DataParallelOptimizer(model: policy, settings: AdamWSettings(), communicator: communicator,
-                                          zero: zero, bucketElements: bucketElements)
+                                          zero: zero, bucketElements: bucketElements, wire: wire)
         self.communicator = communicator
         self.options = options
     }

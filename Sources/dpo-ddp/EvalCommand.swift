@@ -13,7 +13,8 @@ struct EvalCommand: ParsableCommand {
             The loss, beta and reference come from the run's settings: pass the run's \
             resolved_config.yaml as --config, or the options themselves. The reference is --ref-model, \
             else the run's SFT model (OUTPUT_DIR/sft) when it had an SFT phase, else --model (the starting \
-            model). The pairs are --eval-data, else --data. Prints one JSON object; what loading the pairs \
+            model). The pairs are --eval-data, else the run's val_size split of --data (as recorded in its \
+            data_split.json), else --data. Prints one JSON object; what loading the pairs \
             did (rows read, pairs dropped because their prompt fills --max-length, ...) goes to standard error.
 
             Examples:
@@ -34,12 +35,13 @@ struct EvalCommand: ParsableCommand {
         let communicator = try CommunicatorFactory.make()
         do {
             var config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: [policy])
-            config.data = config.evalData ?? config.data
             let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
             let tokenizer = try RunInputs.tokenizer(files)
-            let dataset = try RunInputs.dataset(config.data, config: config, tokenizer: tokenizer)
+            let sets = try RunDataSets.load(config: config, tokenizer: tokenizer,
+                                            recorded: try DataSplit.read(in: URL(fileURLWithPath: config.outputDir)))
+            let dataset = sets.eval ?? sets.train
             if communicator.rank == 0 {
-                FileHandle.standardError.write(Data("data \(config.data): \(dataset.report.summary)\n".utf8))
+                FileHandle.standardError.write(Data(sets.summary.map { $0 + "\n" }.joined().utf8))
             }
             let model = try RunInputs.model(policy, seed: config.seed, trainable: false)
             let metrics = try ModelEvaluation.metrics(policy: model, dataset: dataset, config: config,

@@ -19,7 +19,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Most tokens in prompt + completion per sequence (default 1024, or the model's n_positions if smaller).")
     var maxLength: Int?
 
-    @Option(help: "Which end of a longer sequence to keep: keep_start (drops pairs whose prompt fills max-length) or keep_end.")
+    @Option(help: "How a longer pair is cut: keep_start (drops pairs whose prompt fills max-length), keep_end, or proportional (prompt and responses share max-length as LLaMA-Factory's cutoff_len).")
     var truncationMode = TruncationMode.keepStart
 
     @Option(help: ArgumentHelp(

@@ -97,6 +97,29 @@ struct MPICheckCommand: ParsableCommand {
         }
         print(prefix, "non-blocking allreduce and reduce ok (\(count) elements, chunks of \(chunkCount))")
 
+        // bfloat16 on the wire (8 significant bits): 1 + 2^-10 rounds down to 1, the ties 1 + 2^-8
+        // and 1 + 3·2^-8 to the even neighbours 1 and 1 + 2^-6, and 1 + 2^-5 stays. Up to 4 ranks,
+        // every partial sum of these is exact in bf16, so the result is size x the rounded value.
+        // (A world of one sends nothing, so it rounds nothing.)
+        if (2...4).contains(size) {
+            let inputs: [Float] = [1 + 0x1p-10, 1 + 0x1p-8, 1 + 3 * 0x1p-8, 1 + 0x1p-5]
+            let rounded: [Float] = [1, 1, 1 + 0x1p-6, 1 + 0x1p-5]
+            var bf16AllReduced = (0..<count).map { inputs[$0 % 4] + Float(fault) }
+            var bf16Reduced = bf16AllReduced
+            try bf16AllReduced.withUnsafeMutableBufferPointer { allReduced in
+                try bf16Reduced.withUnsafeMutableBufferPointer { reduced in
+                    try communicator.startAllReduceSum(allReduced, as: .bf16)
+                    try communicator.startReduceSum(reduced, root: root, as: .bf16)
+                    try communicator.waitAll()
+                }
+            }
+            expect("bfloat16 sum", bf16AllReduced) { Float(size) * rounded[$0 % 4] }
+            expect("bfloat16 sum reduced to rank \(root)", bf16Reduced) {
+                rank == root ? Float(size) * rounded[$0 % 4] : inputs[$0 % 4]
+            }
+            print(prefix, "bfloat16 allreduce and reduce ok (rounded to nearest even, \(count) elements)")
+        }
+
         let shards = evenShards(count: count, parts: size)
         func value(_ i: Int) -> Float { Float(i % 1000) * 2 + 1 }
         var gathered = (0..<count).map { shards[rank].contains($0) ? value($0) + Float(fault) : -1 }

@@ -12,6 +12,8 @@ enum PyTorchBaseline {
         var torch: String
         var transformers: String
         var threads: Int
+        /// Whether it ran under torch.autocast to bfloat16.
+        var bf16: Bool?
     }
 
     /// Runs `python3 script arguments...`: the baseline, or why it is missing.

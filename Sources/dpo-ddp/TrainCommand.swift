@@ -3,6 +3,7 @@ import DPO
 import Distributed
 import FileErrors
 import Foundation
+import Kernels
 import RunReport
 
 /// `dpo-ddp train`: DPO (optionally after SFT) of a GPT-2 on preference pairs, on one process or
@@ -46,6 +47,7 @@ struct TrainCommand: ParsableCommand {
 
     func train(communicator: any Communicator) throws {
         let config = try options.resolved(configFile: self.config, worldSize: communicator.size)
+        communicator.collectiveTimeout = config.collectiveTimeout > 0 ? config.collectiveTimeout : nil
         let isRoot = communicator.rank == 0
         let (trainer, summary) = try TrainingRun.prepare(config: config, communicator: communicator, resume: resume)
         let output = URL(fileURLWithPath: config.outputDir)
@@ -55,6 +57,10 @@ struct TrainCommand: ParsableCommand {
                 + "\(trainer.accumulationSteps) micro-batch(es) of \(trainer.microBatchSize) pairs = "
                 + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)"
                 + (config.zero == 1 ? "; ZeRO-1: optimiser state sharded over the ranks" : ""))
+            if config.bf16 && !MatmulBackends.nativeBFloat16 {
+                print("warning: bf16: this CPU has neither AVX512_BF16 nor AMX, so bfloat16 matmuls are emulated "
+                    + "and this run will be slower than without bf16")
+            }
         }
         let progress = ProgressLine(totalSteps: trainer.totalSteps)
         trainer.onLog = { progress.show($0) }

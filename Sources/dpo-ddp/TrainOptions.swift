@@ -1,5 +1,6 @@
 import ArgumentParser
 import DPO
+import Distributed
 import Foundation
 import PreferenceData
 
@@ -15,7 +16,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Tokenizer directory (default: the model's files, else GPT-2's bundled files).")
     var tokenizer: String?
 
-    @Option(help: "Training preference pairs (JSON Lines or a JSON array).")
+    @Option(help: "Training preference pairs (JSON Lines or a JSON array); several files comma-separated.")
     var data: String?
 
     @Option(help: "Held-out pairs for eval_ metrics.")
@@ -27,11 +28,29 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Most tokens in prompt + completion (default 1024, or the model's n_positions if smaller).")
     var maxLength: Int?
 
-    @Option(help: "keep_start (default) or keep_end.")
+    @Option(help: "keep_start (default), keep_end or proportional (prompt and responses share max-length as LLaMA-Factory does).")
     var truncationMode: TruncationMode?
 
     @Option(help: "Chat template file for conversational data (default: the plain template).")
     var chatTemplate: String?
+
+    @Option(help: "Use only the first N rows of each data file.")
+    var maxSamples: Int?
+
+    @Option(help: "How several --data files are combined: concat (default), interleave_under or interleave_over.")
+    var mixStrategy: MixStrategy?
+
+    @Option(help: "Comma-separated probabilities, one per --data file, for interleave_under/interleave_over (default: in turn).")
+    var interleaveProbs: String?
+
+    @Option(help: "Hold out part of --data for evaluation (no --eval-data): a fraction below 1 or a number of pairs.")
+    var valSize: Double?
+
+    @Option(help: "At each evaluation, greedy completions of the first N eval prompts by policy and reference, to samples.jsonl (default 0).")
+    var generateDuringEval: Int?
+
+    @Option(help: "Most new tokens per --generate-during-eval completion (default 64).")
+    var maxNewTokens: Int?
 
     @Option(help: "Comma-separated loss types (default sigmoid): sigmoid, robust, hinge, ipo, sigmoid_norm, sppo_hard, nca_pair, bco_pair, apo_zero, apo_down, sft, simpo, exo_pair, aot, aot_unpaired, discopop, orpo, token_pair.")
     var loss: String?
@@ -162,6 +181,15 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "MiB of gradient per all-reduce bucket, started during the backward pass (default 25; 0: one all-reduce after it).")
     var bucketCapMb: Double?
 
+    @Option(help: "Seconds a rank may wait in one collective for the others before the job is ended, naming the ranks that did not arrive (default 1800; 0: forever).")
+    var collectiveTimeout: Double?
+
+    @Option(help: "How gradient buckets travel between ranks: fp32 (default) or bf16 (half the bytes; the reduction adds in float32).")
+    var gradCommDtype: WireFormat?
+
+    @Flag(inversion: .prefixedNo, help: "Matmuls with bfloat16 inputs and float32 accumulation (PyTorch's bf16 autocast); everything else float32.")
+    var bf16: Bool?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -185,6 +213,14 @@ struct TrainOptions: ParsableArguments {
         if let maxLength { config.maxLength = maxLength }
         if let truncationMode { config.truncationMode = truncationMode }
         if let chatTemplate { config.chatTemplate = chatTemplate }
+        if let maxSamples { config.maxSamples = maxSamples }
+        if let mixStrategy { config.mixStrategy = mixStrategy }
+        if let interleaveProbs {
+            config.interleaveProbs = try interleaveProbs.split(separator: ",").map { try Self.number(String($0), option: "interleave-probs") }
+        }
+        if let valSize { config.valSize = valSize }
+        if let generateDuringEval { config.generateDuringEval = generateDuringEval }
+        if let maxNewTokens { config.maxNewTokens = maxNewTokens }
         if let loss { config.loss = loss.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let lossWeights { config.lossWeights = try lossWeights.split(separator: ",").map { try Self.number(String($0), option: "loss-weights") } }
         if let beta { config.beta = beta }
@@ -228,6 +264,9 @@ struct TrainOptions: ParsableArguments {
         if let threads { config.threads = threads }
         if let zero { config.zero = zero }
         if let bucketCapMb { config.bucketCapMB = bucketCapMb }
+        if let collectiveTimeout { config.collectiveTimeout = collectiveTimeout }
+        if let gradCommDtype { config.gradCommDtype = gradCommDtype }
+        if let bf16 { config.bf16 = bf16 }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }
@@ -269,4 +308,6 @@ struct TrainOptions: ParsableArguments {
 }
 
 extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension WireFormat: ExpressibleByArgument {}
+extension MixStrategy: ExpressibleByArgument {}
 extension FDivergence: ExpressibleByArgument {}

@@ -19,8 +19,8 @@ final class MPICheckSmokeTests: XCTestCase {
     func testTwoRanksPassEveryCheck() throws {
         let outcome = try runUnderMPIRun(ranks: 2, ["mpi-check", "--chunk-count", "1000"])
         let checks = ["allreduce ok", "non-blocking allreduce and reduce ok (3001 elements, chunks of 1000)",
-                      "allgather and gather ok (shards [1501, 1500])", "broadcast ok (3001 bytes from root 1)",
-                      "invalid root rejected: MPI_Bcast failed: MPI_ERR_ROOT", "barrier ok"]
+                      "bfloat16 allreduce and reduce ok (rounded to nearest even, 3001 elements)", "allgather and gather ok (shards [1501, 1500])", "broadcast ok (3001 bytes from root 1)",
+                      "invalid root rejected: MPI_Ibcast failed: MPI_ERR_ROOT", "barrier ok"]
         assertSucceeded(outcome, printing: (0..<2).flatMap { rank in checks.map { "rank \(rank)/2: \($0)" } })
     }
 
@@ -28,7 +28,7 @@ final class MPICheckSmokeTests: XCTestCase {
     func testThreeRanksWithTinyChunksPass() throws {
         let outcome = try runUnderMPIRun(ranks: 3, ["mpi-check", "--chunk-count", "7"])
         let checks = ["allreduce ok", "non-blocking allreduce and reduce ok (22 elements, chunks of 7)",
-                      "allgather and gather ok (shards [8, 7, 7])", "broadcast ok (22 bytes from root 2)", "barrier ok"]
+                      "bfloat16 allreduce and reduce ok (rounded to nearest even, 22 elements)", "allgather and gather ok (shards [8, 7, 7])", "broadcast ok (22 bytes from root 2)", "barrier ok"]
         assertSucceeded(outcome, printing: (0..<3).flatMap { rank in checks.map { "rank \(rank)/3: \($0)" } })
     }
 

@@ -28,6 +28,16 @@ public enum ProcessRunner {
     /// The built `dpo-ddp` executable next to the test bundle.
     public static var dpoDDP: URL { productsDirectory.appendingPathComponent("dpo-ddp") }
 
+    /// This process's environment for `mpirun` and its ranks: allowed to run as root (containers,
+    /// CI) and one OpenBLAS thread per rank.
+    public static var mpiEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        return environment
+    }
+
     /// The first executable called `name` in the directories of `PATH`, if any.
     public static func findOnPath(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""

@@ -13,6 +13,8 @@ final class GradientReducerTests: XCTestCase {
         var started: [(range: Range<Int>, root: Int?, finalFrom: Int)] = []
         var finalFrom = Int.max
         var waits = 0, progressCalls = 0
+        var collectiveTimeout: Double?
+        var activity = ""
 
         init(size: Int, base: UnsafeMutablePointer<Float>) {
             self.size = size
@@ -24,8 +26,9 @@ final class GradientReducerTests: XCTestCase {
             started.append((start..<(start + buffer.count), root, finalFrom))
         }
 
-        func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws { record(buffer, root: nil) }
-        func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws { record(buffer, root: root) }
+        func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, as wire: WireFormat) throws { record(buffer, root: nil) }
+        func startReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int, as wire: WireFormat) throws { record(buffer, root: root) }
+        let bytesSent = 0
         func progress() throws -> Bool {
             progressCalls += 1
             return false

@@ -17,13 +17,7 @@ final class MultiRankTests: XCTestCase {
         }
     }
 
-    var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        return environment
-    }
+    var environment: [String: String] { ProcessRunner.mpiEnvironment }
 
     func arguments(_ run: TinyRun, output: String, _ extra: [String]) -> [String] {
         ["train", "--model", run.modelDirectory.path, "--data", run.dataURL.path, "--output-dir",
@@ -102,14 +96,15 @@ final class MultiRankTests: XCTestCase {
         XCTAssertTrue(outcome.output.contains("rank 1: injected failure at step 2"), outcome.output)
     }
 
-    /// Starts a 2-rank run in the background; returns the mpirun process.
-    func launch(_ run: TinyRun, output: String, _ extra: [String]) throws -> Process {
+    /// Starts a run of `ranks` ranks in the background, its output to `log`; returns the mpirun process.
+    func launch(_ run: TinyRun, output: String, _ extra: [String], ranks: Int = 2,
+                log: FileHandle = .nullDevice) throws -> Process {
         let process = Process()
         process.executableURL = try mpirun
-        process.arguments = ["-np", "2", "--oversubscribe", ProcessRunner.dpoDDP.path] + arguments(run, output: output, extra)
+        process.arguments = ["-np", "\(ranks)", "--oversubscribe", ProcessRunner.dpoDDP.path] + arguments(run, output: output, extra)
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
         return process
     }

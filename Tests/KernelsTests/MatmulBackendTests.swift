@@ -1,0 +1,87 @@
+import Kernels
+import XCTest
+
+/// `Float.gemm` (oneDNN, OpenBLAS as fallback) in float32 and with bfloat16 inputs, against
+/// float64 products of the same inputs (for bfloat16: of the inputs rounded by `referenceBF16`),
+/// with every transposition, a row stride wider than the matrix, and accumulation into C.
+///
+/// Bound per value: (k + 2) · ε_f32 · (Σ_p |a_ip · b_pj| + |c_ij before|). A float32 sum of k
+/// products, each rounded once (bfloat16 products are exact in float32: 8 × 8 significant bits),
+/// plus the accumulated C, is within γ_(k+1) = (k + 1) · ε/2 / (1 − ...) of that sum of magnitudes
+/// in any summation order; the factor 2 is margin. A lost term, a wrong stride or transposition,
+/// an unrounded bfloat16 operand or a dropped accumulation is off by far more.
+final class MatmulBackendTests: XCTestCase {
+    enum Inputs { case float32, bf16RoundedHere, bf16PreRounded }
+
+    func check(transA: Bool, transB: Bool, accumulate: Bool, inputs: Inputs, openBLAS: Bool,
+               m: Int = 37, n: Int = 70, k: Int = 131, pad: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+        var r = TestRandom(UInt64(m * 1000 + n + (transA ? 1 : 0) + (transB ? 2 : 0) + pad))
+        let aRows = transA ? k : m, aCols = transA ? m : k, lda = aCols + pad
+        let bRows = transB ? n : k, bCols = transB ? k : n, ldb = bCols + pad
+        let a = r.array(aRows * lda).map(Float.init), b = r.array(bRows * ldb).map(Float.init)
+        let c0 = accumulate ? r.array(m * n).map(Float.init) : [Float](repeating: .nan, count: m * n)
+        var c = c0
+        var a16 = [UInt16](repeating: 0, count: a.count), b16 = [UInt16](repeating: 0, count: b.count)
+        BFloat16.round(a, into: &a16, count: a.count)
+        BFloat16.round(b, into: &b16, count: b.count)
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
+        MatmulBackends.openBLASOnly = openBLAS
+        MatmulBackends.oneDNNFloat32 = !openBLAS
+        defer {
+            MatmulBackends.openBLASOnly = false
+            MatmulBackends.oneDNNFloat32 = oneDNNFloat32
+        }
+        a16.withUnsafeBufferPointer { a16 in
+            b16.withUnsafeBufferPointer { b16 in
+                let operands: BF16Operands? = switch inputs {
+                case .float32: nil
+                case .bf16RoundedHere: BF16Operands()
+                case .bf16PreRounded: BF16Operands(a: a16.baseAddress, b: b16.baseAddress)
+                }
+                Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                           beta: accumulate ? 1 : 0, c: &c, ldc: n, bf16: operands)
+            }
+        }
+        let value = { (x: Float) -> Double in inputs == .float32 ? Double(x) : referenceBF16(x) }
+        var expected = [Double](repeating: 0, count: m * n), bounds = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = accumulate ? Double(c0[i * n + j]) : 0, magnitude = accumulate ? abs(sum) : 0
+                for p in 0..<k {
+                    let term = value(a[transA ? p * lda + i : i * lda + p]) * value(b[transB ? j * ldb + p : p * ldb + j])
+                    sum += term
+                    magnitude += abs(term)
+                }
+                expected[i * n + j] = sum
+                bounds[i * n + j] = Double(k + 2) * float32Epsilon * magnitude + Double(Float.leastNormalMagnitude)
+            }
+        }
+        assertWithinBounds("gemm transA \(transA) transB \(transB) accumulate \(accumulate) \(inputs) openBLAS \(openBLAS) pad \(pad)",
+                           float: c, double: expected, bounds: bounds, file: file, line: line)
+    }
+
+    func testEveryLayoutMatchesFloat64() {
+        for inputs in [Inputs.float32, .bf16RoundedHere, .bf16PreRounded] {
+            for openBLAS in [false, true] {
+                for transA in [false, true] {
+                    for transB in [false, true] {
+                        for accumulate in [false, true] {
+                            check(transA: transA, transB: transB, accumulate: accumulate, inputs: inputs, openBLAS: openBLAS)
+                        }
+                    }
+                }
+                check(transA: true, transB: true, accumulate: true, inputs: inputs, openBLAS: openBLAS, pad: 3)
+                check(transA: false, transB: false, accumulate: false, inputs: inputs, openBLAS: openBLAS, pad: 5)
+            }
+        }
+    }
+
+    /// A product as large as GPT-2's LM head backward in one dimension (k = 4,099), where a float32
+    /// accumulation bound is wide, and one with a single row.
+    func testLongAndThinProductsMatchFloat64() {
+        for inputs in [Inputs.float32, .bf16PreRounded] {
+            check(transA: true, transB: false, accumulate: true, inputs: inputs, openBLAS: false, m: 64, n: 48, k: 4099)
+            check(transA: false, transB: true, accumulate: false, inputs: inputs, openBLAS: false, m: 1, n: 300, k: 77)
+        }
+    }
+}
