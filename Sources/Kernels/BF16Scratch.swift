@@ -21,6 +21,13 @@ final class BF16Scratch: @unchecked Sendable {
         body(aRounded ?? roundedCopy(a, count: aCount, slot: 0), bRounded ?? roundedCopy(b, count: bCount, slot: 1))
     }
 
+    /// Calls `body` with `count` values of `source` rounded into this scratch's first slot.
+    func withRounded(_ source: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<UInt16>) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        body(roundedCopy(source, count: count, slot: 0))
+    }
+
     /// Calls `body` with both bfloat16 operands widened to float32 into scratch. Call only inside
     /// `withOperands`'s body (the lock is held there).
     func withWidened(_ a: UnsafePointer<UInt16>, count aCount: Int, _ b: UnsafePointer<UInt16>, count bCount: Int,
@@ -50,3 +57,21 @@ final class BF16Scratch: @unchecked Sendable {
         return grown
     }
 }
+
+/// An operand two bfloat16 products share (a gradient in a backward pass: `dout · Wᵀ` and
+/// `inpᵀ · dout`), rounded once instead of once per product.
+@inlinable
+public func withSharedBF16Operand<T: KernelScalar>(_ source: UnsafePointer<T>, count: Int, rounding: Bool,
+                                                   _ body: (UnsafePointer<UInt16>?) -> Void) {
+    guard rounding else { return body(nil) }
+    precondition(T.self == Float.self, "bfloat16 products are Float only")
+    roundSharedOperand(UnsafeRawPointer(source).assumingMemoryBound(to: Float.self), count: count, body)
+}
+
+/// `withSharedBF16Operand`'s rounding, into scratch of its own (the products inside `body` use
+/// `BF16Scratch.shared` for their other operands).
+public func roundSharedOperand(_ source: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<UInt16>) -> Void) {
+    sharedOperandScratch.withRounded(source, count: count, body)
+}
+
+private let sharedOperandScratch = BF16Scratch()

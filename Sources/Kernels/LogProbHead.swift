@@ -85,7 +85,7 @@ func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (l
 ///   dlogits[m, v] = dlogp[m] · (1[v = target] - softmax(logits[m])[v])
 ///   dinp += dlogits · wte,   dwte += dlogitsᵀ · inp
 /// The softmax is recomputed from `lse`, `T.Lanes` values at a time. With `wte16` both products
-/// take bfloat16 inputs (dlogits rounded per call).
+/// take bfloat16 inputs (dlogits rounded once for both).
 @inlinable
 public func logProbHeadBackward<T: KernelScalar>(
     dinp: UnsafeMutablePointer<T>, dwte: UnsafeMutablePointer<T>,
@@ -106,8 +106,10 @@ public func logProbHeadBackward<T: KernelScalar>(
             row[Int(targets[r])] += g
         }
     }
-    T.gemm(transA: false, transB: false, m: m, n: c, k: v,
-           alpha: 1, a: logits, lda: v, b: wte, ldb: c, beta: 1, c: dinp, ldc: c, bf16: wte16.map { BF16Operands(b: $0) })
-    T.gemm(transA: true, transB: false, m: v, n: c, k: m,
-           alpha: 1, a: logits, lda: v, b: inp, ldb: c, beta: 1, c: dwte, ldc: c, bf16: wte16 == nil ? nil : BF16Operands())
+    withSharedBF16Operand(logits, count: m * v, rounding: wte16 != nil) { dlogits16 in
+        T.gemm(transA: false, transB: false, m: m, n: c, k: v, alpha: 1, a: logits, lda: v, b: wte, ldb: c,
+               beta: 1, c: dinp, ldc: c, bf16: wte16.map { BF16Operands(a: dlogits16, b: $0) })
+        T.gemm(transA: true, transB: false, m: v, n: c, k: m, alpha: 1, a: logits, lda: v, b: inp, ldb: c,
+               beta: 1, c: dwte, ldc: c, bf16: wte16 == nil ? nil : BF16Operands(a: dlogits16))
+    }
 }

@@ -28,7 +28,7 @@ public func matmulForward<T: KernelScalar>(
 /// Backward of `matmulForward`. The parameter gradients are accumulated (`+=`); so is `dinp`
 /// unless `overwritingInput` (then `dinp = dout · weightᵀ`, sparing its caller a zeroing pass).
 /// With `weight16` (the weight's bfloat16 copy) both products take bfloat16 inputs, as autocast's
-/// backward does; the gradients stay float32.
+/// backward does (`dout` rounded once for both); the gradients stay float32.
 ///
 /// Shapes:
 ///   dout [N, OC]  inp [N, IC]  weight [IC, OC]
@@ -42,14 +42,16 @@ public func matmulBackward<T: KernelScalar>(
     rows n: Int, inChannels ic: Int, outChannels oc: Int, overwritingInput: Bool = false,
     weight16: UnsafePointer<UInt16>? = nil
 ) {
-    if let dinp {
-        T.gemm(transA: false, transB: true, m: n, n: ic, k: oc,
-               alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic,
-               bf16: weight16.map { BF16Operands(b: $0) })
+    withSharedBF16Operand(dout, count: n * oc, rounding: weight16 != nil) { dout16 in
+        if let dinp {
+            T.gemm(transA: false, transB: true, m: n, n: ic, k: oc,
+                   alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic,
+                   bf16: weight16.map { BF16Operands(a: dout16, b: $0) })
+        }
+        T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
+               alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc,
+               bf16: weight16 == nil ? nil : BF16Operands(b: dout16))
     }
-    T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
-           alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc,
-           bf16: weight16 == nil ? nil : BF16Operands())
     if let dbias {
         columnSumsAccumulate(into: dbias, matrix: dout, rows: n, columns: oc)
     }
