@@ -53,6 +53,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; base_model_name_or_path is never fetched
+
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.utils import get_peft_model_state_dict
@@ -128,7 +130,8 @@ def load_adapter(base: Path, adapter: Path) -> PeftModel:
     problems = [m for m in messages if SUSPICIOUS.search(m)]
 
     stored = load_file(adapter / "adapter_model.safetensors")
-    expected = get_peft_model_state_dict(model)
+    # save_embedding_layers=False: "auto" looks up base_model_name_or_path's config to see if the vocabulary changed
+    expected = get_peft_model_state_dict(model, save_embedding_layers=False)
     problems += [f"unexpected key {k}" for k in sorted(set(stored) - set(expected))]
     problems += [f"missing key {k}" for k in sorted(set(expected) - set(stored))]
     for key in sorted(set(stored) & set(expected)):
@@ -194,7 +197,7 @@ def check(base: Path, adapter: Path, merged: Path | None) -> None:
     """Every check of the docstring on one adapter directory."""
     config = read_config(adapter)
     model = load_adapter(base, adapter)
-    print(f"  loads cleanly: {len(get_peft_model_state_dict(model))} tensors, r {config['r']}, "
+    print(f"  loads cleanly: {len(load_file(adapter / 'adapter_model.safetensors'))} tensors, r {config['r']}, "
           f"alpha {config['lora_alpha']}, targets {config['target_modules']}")
     compare_logits("PEFT vs merged by hand", logits(model), logits(merge_by_hand(base, adapter, config)))
     if (adapter / "check_logits.safetensors").is_file():
