@@ -86,6 +86,8 @@ grad_norm with peft: transformers/trainer.py line 2779 `self.accelerator.clip_gr
 weights have no .grad, so the norm is over the trainable adapter (A and B of the "default" adapter) only. In the fresh
 run the step-1 gradient of every A is exactly zero (B = 0) but A still counts (its grad tensor exists, all zeros).
 
+The script re-executes itself with PYTHONHASHSEED=0, so adapter_config.json's target_modules (a set in peft) is
+written in the same order every time and the output is byte-for-byte reproducible.
 Self-checks: each run is trained twice and must log identical numbers; step-1 loss ln 2; the fresh initial B is zero;
 the two references differ; the "ref" adapter is unchanged after training; clipping is active on some steps.
 """
@@ -239,11 +241,20 @@ def write_reference_logps(path, tok, rows, starting_adapter):
     n = len(rows)
     gap = (adapted - base).abs().mean().item()
     assert gap > 0.2, f"the starting adapter moves the log-probs by only {gap} nats: raise START_B_STD"
+    # What the continue run's step 1 would log with the wrong reference (the base): TRL logs exactly 0 rewards and
+    # ln 2. The rewards must miss by far more than float32 rounding (beta * ulp(100) ~ 1e-6) for the fixture to tell
+    # the rules apart.
+    chosen, rejected = trl_fixtures.BETA * (adapted[:n] - base[:n]), trl_fixtures.BETA * (adapted[n:] - base[n:])
+    wrong = {"rewards/chosen": chosen.mean().item(), "rewards/rejected": rejected.mean().item(),
+             "rewards/margins": (chosen - rejected).mean().item(),
+             "loss": torch.nn.functional.softplus(-(chosen - rejected)).mean().item()}
+    assert min(abs(wrong["rewards/chosen"]), abs(wrong["rewards/rejected"])) > 5e-4, wrong
     with open(path, "w", encoding="utf-8") as f:
         json.dump({
             "note": "summed completion log-probs per pair, one batch of all pairs (TRL's collator); 'base' is the "
                     "fresh run's reference, 'base_plus_starting_adapter' the continue run's",
             "mean_abs_difference": gap,
+            "continue_step1_if_reference_were_base": wrong,
             "pairs": [{"index": i, "base": {"chosen_logp": float(base[i]), "rejected_logp": float(base[n + i])},
                        "base_plus_starting_adapter": {"chosen_logp": float(adapted[i]),
                                                       "rejected_logp": float(adapted[n + i])}}
@@ -298,6 +309,9 @@ def check_versions():
 
 
 def main():
+    if os.environ.get("PYTHONHASHSEED") != "0":  # peft writes target_modules from a set: fix its order across runs
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     check_versions()
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()
