@@ -1,5 +1,6 @@
 import FileErrors
 import Foundation
+import Safetensors
 
 /// Reading and writing GPT-2's Hugging Face `config.json`.
 public enum HFConfigFile {
@@ -25,26 +26,27 @@ public enum HFConfigFile {
         }
         for (key, required) in [("scale_attn_weights", true), ("scale_attn_by_inverse_layer_idx", false),
                                 ("tie_word_embeddings", true)] {
-            if let value = json[key] as? Bool, value != required {
-                throw CheckpointError(url, "\(key) = \(value) is not supported (only \(required))")
+            if let value = json[key] as? NSNumber, isJSONBoolean(value), value.boolValue != required {
+                throw CheckpointError(url, "\(key) = \(value.boolValue) is not supported (only \(required))")
             }
         }
         func int(_ key: String, default value: Int? = nil) throws(CheckpointError) -> Int {
             switch json[key] {
-            case let n as NSNumber where !(n is Bool) && n.doubleValue == n.doubleValue.rounded():
+            case let n as NSNumber where !isJSONBoolean(n) && n.doubleValue == n.doubleValue.rounded():
                 return n.intValue
             case nil, is NSNull:
                 if let value { return value }
                 throw CheckpointError(url, "missing integer \"\(key)\"")
             default:
-                throw CheckpointError(url, "\"\(key)\" must be an integer, got \(json[key]!)")
+                let got = (json[key] as? NSNumber).flatMap { isJSONBoolean($0) ? "\($0.boolValue)" : nil } ?? "\(json[key]!)"
+                throw CheckpointError(url, "\"\(key)\" must be an integer, got \(got)")
             }
         }
         let nEmbd = try int("n_embd")
         let epsilon: Float
         switch json["layer_norm_epsilon"] {
         case nil: epsilon = 1e-5
-        case let n as NSNumber where !(n is Bool): epsilon = n.floatValue
+        case let n as NSNumber where !isJSONBoolean(n): epsilon = n.floatValue
         default: throw CheckpointError(url, "\"layer_norm_epsilon\" must be a number")
         }
         let config = GPT2Config(

@@ -109,6 +109,21 @@ final class CheckpointTests: XCTestCase {
         assertRefused(["n_embd (8) must be divisible by n_head (3)"])
     }
 
+    /// On Linux every `NSNumber` equal to 0 or 1 also reads as a `Bool`: a one-layer model's
+    /// `"n_layer": 1` must load, and a JSON `true` where an integer belongs must not.
+    func testIntegersZeroAndOneAreNotTakenForBooleans() throws {
+        let oneLayer = GPT2Config(nLayer: 1, nHead: 2, nEmbd: 8, nPositions: 16, vocabSize: 40)
+        let model = try GPT2Model(config: oneLayer)
+        model.initializeRandomly(seed: 3)
+        try HFCheckpoint.save(model, to: directory)
+        XCTAssertEqual(try HFCheckpoint.load(from: directory).config, oneLayer)
+        let url = directory.appendingPathComponent("config.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        json["n_layer"] = true
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        assertRefused(["\"n_layer\" must be an integer, got true"])
+    }
+
     func testMissingWeightsFileIsRefused() throws {
         try HFConfigFile.write(config, to: directory.appendingPathComponent("config.json"))
         assertRefused(["missing model.safetensors"])
