@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the ORPO trainer trajectory with LLaMA-Factory's own `CustomDPOTrainer` (`pref_loss: orpo`).
 
-Writes Tests/TrainerTests/Fixtures/llamafactory/orpo/:
+Writes, per run (RUNS), Tests/TrainerTests/Fixtures/llamafactory/<run>/:
 
     expected_metrics.jsonl  one JSON object per optimiser step: the entries of trainer.state.log_history (what
                             LLaMA-Factory logs), plus "summed_logps/chosen", "summed_logps/rejected" and
@@ -11,7 +11,8 @@ Writes Tests/TrainerTests/Fixtures/llamafactory/orpo/:
 
 It trains on the model and data of the TRL trainer fixtures (Tests/TrainerTests/Fixtures/trl: the tiny GPT-2 in
 model/, the 16 pairs of pairs.jsonl as TRL 1.16 tokenizes them in tokenized.json, which is how dpo-ddp tokenizes
-pairs.jsonl), 8 full-batch steps, the same AdamW settings, constant LR, clipping, seed and float32 as those runs.
+pairs.jsonl), 8 full-batch steps, the same AdamW settings, constant LR, clipping, seed and float32 as those runs;
+one run with LLaMA-Factory's default pref_beta 0.1 and one with 1.0 (RUNS).
 
 WHAT IS LLAMA-FACTORY'S CODE AND WHAT IS NOT
 --------------------------------------------
@@ -63,7 +64,7 @@ METRICS (LLaMA-Factory's get_batch_loss_metrics for orpo, beta = pref_beta; a = 
     grad_norm            total L2 norm of all gradients before clipping (accelerate's clip_grad_norm_, float32)
 Metrics describe the forward pass before the step's update (step 1 = the initial model).
 
-Run (about a minute; one thread, deterministic: the script trains twice and compares every logged number):
+Run (a few minutes; one thread, deterministic: the script trains the first run twice and compares every number):
 
     python3 -m venv --system-site-packages /work/venv-lf
     /work/venv-lf/bin/pip install trl==0.24.0 transformers==4.57.1 accelerate==1.11.0 datasets==4.0.0 \\
@@ -93,7 +94,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "TrainerTests", "Fixtures")
 TRL = os.path.join(FIXTURES, "trl")
-OUT = os.path.join(FIXTURES, "llamafactory", "orpo")
+OUT = os.path.join(FIXTURES, "llamafactory")
 TOKENIZER = os.path.join(ROOT, "Sources", "Tokenizer", "Resources", "gpt2")
 
 LLAMAFACTORY_GIT = "/work/.mirror/hiyouga+LLaMA-Factory/repo"
@@ -110,13 +111,17 @@ VERSIONS = {"transformers": "4.57.1", "trl": "0.24.0", "accelerate": "1.11.0"}
 SEED = 42
 MAX_STEPS = 8
 LEARNING_RATE = 1e-3
-BETA = 0.1
 MAX_LENGTH = 128
 WEIGHT_DECAY = 0.0
 ADAM = {"adam_beta1": 0.9, "adam_beta2": 0.999, "adam_epsilon": 1e-8}
-# Chosen from a trial run (unclipped norms 1.10-1.39) so that clipping is active on the first steps and not on the
-# later ones: both branches run (the logged norms are in run_info.json).
-MAX_GRAD_NORM = 1.2
+# pref_beta and max_grad_norm per run. "orpo": LLaMA-Factory's default pref_beta 0.1, where the odds-ratio term is
+# ~0.07 of a loss of ~11 (the chosen NLL dominates); max_grad_norm from a trial run (unclipped norms 1.10-1.39) so
+# that clipping is active on the first steps and not on the later ones. "orpo_beta1": pref_beta 1.0, so the odds-ratio
+# term and its weight move the trajectory ten times more (norms 1.22-1.49: clipped at every step).
+RUNS = {
+    "orpo": {"beta": 0.1, "max_grad_norm": 1.2},
+    "orpo_beta1": {"beta": 1.0, "max_grad_norm": 1.2},
+}
 
 
 def git_blob(data):
@@ -169,7 +174,7 @@ def features(tokenized, ignore_index):
     return rows
 
 
-def train(lf, tok, rows, out_dir):
+def train(lf, tok, rows, out_dir, beta, max_grad_norm):
     """One CustomDPOTrainer run from the TRL fixtures' initial model; returns (log entries with the recorded sums
     added, trainer, per-pair completion token counts)."""
     import datasets
@@ -177,7 +182,7 @@ def train(lf, tok, rows, out_dir):
     import transformers
 
     model = transformers.GPT2LMHeadModel.from_pretrained(os.path.join(TRL, "model"), torch_dtype=torch.float32)
-    finetuning = lf.FinetuningArguments(stage="dpo", finetuning_type="full", pref_loss="orpo", pref_beta=BETA,
+    finetuning = lf.FinetuningArguments(stage="dpo", finetuning_type="full", pref_loss="orpo", pref_beta=beta,
                                         disable_shuffling=True)
     assert not finetuning.use_ref_model and finetuning.pref_ftx == 0 and finetuning.ld_alpha is None
     template = lf.template(tok, lf.DataArguments(template="empty"))
@@ -186,7 +191,7 @@ def train(lf, tok, rows, out_dir):
     args = transformers.Seq2SeqTrainingArguments(
         output_dir=out_dir, per_device_train_batch_size=len(rows), gradient_accumulation_steps=1, max_steps=MAX_STEPS,
         learning_rate=LEARNING_RATE, lr_scheduler_type="constant", warmup_steps=0, weight_decay=WEIGHT_DECAY,
-        max_grad_norm=MAX_GRAD_NORM, seed=SEED, data_seed=SEED, logging_strategy="steps", logging_steps=1,
+        max_grad_norm=max_grad_norm, seed=SEED, data_seed=SEED, logging_strategy="steps", logging_steps=1,
         save_strategy="no", eval_strategy="no", report_to=[], use_cpu=True, bf16=False, fp16=False,
         remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=True, **ADAM)
 
@@ -234,11 +239,11 @@ def train(lf, tok, rows, out_dir):
     return steps, trainer, sums[0][1].tolist()
 
 
-def write_config(path):
+def write_config(path, beta, max_grad_norm):
     keys = [
-        ("model", "../../trl/model"), ("data", "../../trl/pairs.jsonl"), ("loss", "orpo"), ("beta", BETA),
+        ("model", "../../trl/model"), ("data", "../../trl/pairs.jsonl"), ("loss", "orpo"), ("beta", beta),
         ("learning_rate", LEARNING_RATE), ("lr_scheduler", "constant"), ("warmup_steps", 0), ("batch_size", 16),
-        ("micro_batch_size", 16), ("max_steps", MAX_STEPS), ("max_grad_norm", MAX_GRAD_NORM),
+        ("micro_batch_size", 16), ("max_steps", MAX_STEPS), ("max_grad_norm", max_grad_norm),
         ("weight_decay", WEIGHT_DECAY), ("adam_beta1", ADAM["adam_beta1"]), ("adam_beta2", ADAM["adam_beta2"]),
         ("adam_epsilon", ADAM["adam_epsilon"]), ("max_length", MAX_LENGTH), ("truncation_mode", "keep_start"),
         ("seed", SEED), ("logging_steps", 1),
@@ -277,55 +282,63 @@ def main():
         with open(os.path.join(TRL, "tokenized.json"), encoding="utf-8") as f:
             tokenized = json.load(f)
         rows = features(tokenized, lf.IGNORE_INDEX)
-        steps, trainer, tokens = train(lf, tok, rows, os.path.join(tmp, "run"))
-        again, _, _ = train(lf, tok, rows, os.path.join(tmp, "again"))
-        assert again == steps, "the run is not deterministic"
-        opt = trainer.optimizer
-        inner = opt.optimizer if hasattr(opt, "optimizer") else opt
-        groups = [{"weight_decay": g["weight_decay"], "params": len(g["params"]), "fused": g.get("fused"),
-                   "betas": list(g["betas"]), "eps": g["eps"], "lr": g["lr"]} for g in inner.param_groups]
+        for number, (name, spec) in enumerate(RUNS.items()):
+            steps, trainer, tokens = train(lf, tok, rows, os.path.join(tmp, name), spec["beta"], spec["max_grad_norm"])
+            if number == 0:
+                again, _, _ = train(lf, tok, rows, os.path.join(tmp, "again"), spec["beta"], spec["max_grad_norm"])
+                assert again == steps, "the run is not deterministic"
+            write_run(name, spec, steps, trainer, tokens, tokenized, versions={
+                "transformers_version": transformers.__version__, "trl_version": trl.__version__,
+                "accelerate_version": accelerate.__version__, "torch_version": torch.__version__})
+    print("self-checks passed: deterministic re-run, rewards = beta * per-token-mean logps, loss = sft + beta * OR")
 
-    # Self-checks: the metric definitions the docstring states.
-    batch = len(rows)
+
+def write_run(name, spec, steps, trainer, tokens, tokenized, versions):
+    """Checks the metric definitions the docstring states, writes the run's fixture files and prints it."""
+    beta, max_grad_norm = spec["beta"], spec["max_grad_norm"]
+    opt = trainer.optimizer
+    inner = opt.optimizer if hasattr(opt, "optimizer") else opt
+    groups = [{"weight_decay": g["weight_decay"], "params": len(g["params"]), "fused": g.get("fused"),
+               "betas": list(g["betas"]), "eps": g["eps"], "lr": g["lr"]} for g in inner.param_groups]
+    batch = len(tokenized["pairs"])
     for e in steps:
-        assert abs(e["rewards/chosen"] - BETA * e["logps/chosen"]) <= 1e-6 * abs(e["rewards/chosen"])
-        assert abs(e["loss"] - (e["sft_loss"] + BETA * e["odds_ratio_loss"])) <= 1e-4, e
+        assert abs(e["rewards/chosen"] - beta * e["logps/chosen"]) <= 1e-6 * abs(e["rewards/chosen"])
+        assert abs(e["loss"] - (e["sft_loss"] + beta * e["odds_ratio_loss"])) <= 1e-4, e
         assert abs(e["sft_loss"] + e["logps/chosen"]) <= 1e-5 * abs(e["sft_loss"])
         assert e["learning_rate"] == LEARNING_RATE
     chosen_tokens, rejected_tokens = tokens[:batch], tokens[batch:]
     assert chosen_tokens == [len(p["chosen_ids"]) for p in tokenized["pairs"]]
     assert rejected_tokens == [len(p["rejected_ids"]) for p in tokenized["pairs"]]
-    clipped = [e["grad_norm"] > MAX_GRAD_NORM for e in steps]
-    assert any(clipped) and not all(clipped), [e["grad_norm"] for e in steps]
+    clipped = [e["grad_norm"] > max_grad_norm for e in steps]
+    if name == "orpo":
+        assert any(clipped) and not all(clipped), [e["grad_norm"] for e in steps]
 
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "expected_metrics.jsonl"), "w", encoding="utf-8") as f:
+    out = os.path.join(OUT, name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "expected_metrics.jsonl"), "w", encoding="utf-8") as f:
         for e in steps:
             f.write(json.dumps(e) + "\n")
-    write_config(os.path.join(OUT, "config.yaml"))
+    write_config(os.path.join(out, "config.yaml"), beta, max_grad_norm)
     info = {
-        "llamafactory_commit": LLAMAFACTORY_COMMIT, "llamafactory_blobs": EXPECTED_BLOBS,
-        "transformers_version": transformers.__version__, "trl_version": trl.__version__,
-        "accelerate_version": accelerate.__version__, "torch_version": torch.__version__,
-        "pref_loss": "orpo", "pref_beta": BETA, "pref_ftx": 0.0, "use_ref_model": False,
+        "llamafactory_commit": LLAMAFACTORY_COMMIT, "llamafactory_blobs": EXPECTED_BLOBS, **versions,
+        "pref_loss": "orpo", "pref_beta": beta, "pref_ftx": 0.0, "use_ref_model": False,
         "optim": str(trainer.args.optim.value if hasattr(trainer.args.optim, "value") else trainer.args.optim),
         "optimizer_class": type(inner).__name__, "optimizer_param_groups": groups,
         "per_device_train_batch_size": batch, "gradient_accumulation_steps": 1, "world_size": 1,
-        "max_grad_norm": MAX_GRAD_NORM, "clipping_active": clipped, "grad_norms": [e["grad_norm"] for e in steps],
+        "max_grad_norm": max_grad_norm, "clipping_active": clipped, "grad_norms": [e["grad_norm"] for e in steps],
         "chosen_tokens": chosen_tokens, "rejected_tokens": rejected_tokens,
         "logged_loss_rounding": "transformers 4.57 logs round(loss, 4)",
     }
-    with open(os.path.join(OUT, "run_info.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "run_info.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=1)
 
-    print(f"LLaMA-Factory {LLAMAFACTORY_COMMIT[:10]}, transformers {transformers.__version__}, trl {trl.__version__}, "
-          f"torch {torch.__version__}; optim {info['optim']}")
+    print(f"\n{name}: LLaMA-Factory {LLAMAFACTORY_COMMIT[:10]}, transformers {versions['transformers_version']}, "
+          f"trl {versions['trl_version']}, torch {versions['torch_version']}; optim {info['optim']}, pref_beta {beta}")
     print("step  loss      grad_norm   rewards/chosen  rewards/margins  logps/chosen  summed_logps/chosen  acc")
     for e in steps:
         print(f"{e['step']:4d}  {e['loss']:.4f}  {e['grad_norm']:.6f}  {e['rewards/chosen']:+.6f}      "
               f"{e['rewards/margins']:+.6f}        {e['logps/chosen']:.5f}     {e['summed_logps/chosen']:.4f}"
               f"             {e['rewards/accuracies']:.3f}")
-    print("self-checks passed: deterministic re-run, rewards = beta * per-token-mean logps, loss = sft + beta * OR")
 
 
 if __name__ == "__main__":
