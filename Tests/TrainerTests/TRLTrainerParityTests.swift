@@ -25,9 +25,15 @@ final class TRLTrainerParityTests: XCTestCase {
     /// Trains fixture run `name` (on `ranks` ranks under `mpirun` when more than 1); returns our
     /// records and TRL's.
     func run(_ name: String, extra: [String] = [], ranks: Int = 1) throws -> (ours: [[String: Any]], trl: [[String: Any]]) {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("trl-\(name)-\(UUID().uuidString)")
+        try run(directory: fixtures.appendingPathComponent(name), extra: extra, ranks: ranks)
+    }
+
+    /// Trains the run whose `config.yaml` and `expected_metrics.jsonl` are in `directory`; returns
+    /// our records and the expected ones.
+    func run(directory: URL, extra: [String] = [], ranks: Int = 1) throws -> (ours: [[String: Any]], trl: [[String: Any]]) {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("trl-\(directory.lastPathComponent)-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
-        let train = ["train", "--config", fixtures.appendingPathComponent("\(name)/config.yaml").path,
+        let train = ["train", "--config", directory.appendingPathComponent("config.yaml").path,
                      "--output-dir", output.path, "--save-steps", "0"] + extra
         let outcome = ranks == 1
             ? try ProcessRunner.run(ProcessRunner.dpoDDP, train, environment: ProcessInfo.processInfo.environment, timeout: 300)
@@ -35,7 +41,7 @@ final class TRLTrainerParityTests: XCTestCase {
                                     ["-np", "\(ranks)", "--oversubscribe", ProcessRunner.dpoDDP.path] + train,
                                     environment: ProcessRunner.mpiEnvironment, timeout: 300)
         XCTAssertEqual(outcome.status, 0, outcome.output)
-        let trl = try String(contentsOf: fixtures.appendingPathComponent("\(name)/expected_metrics.jsonl"), encoding: .utf8)
+        let trl = try String(contentsOf: directory.appendingPathComponent("expected_metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         return (try TinyRun.records(output), trl)
     }
