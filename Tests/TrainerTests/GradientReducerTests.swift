@@ -44,7 +44,9 @@ final class GradientReducerTests: XCTestCase {
         func gather(_ shard: UnsafeBufferPointer<Float>, into whole: UnsafeMutableBufferPointer<Float>,
                     shards: [Range<Int>], root: Int) throws {}
         func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
-        func barrier() throws {}
+        /// Called at each `barrier()`: where a test plays the other ranks.
+        var onBarrier: () throws -> Void = {}
+        func barrier() throws { try onBarrier() }
         func finalize() throws {}
         func abort(message: String, code: Int32) -> Never { fatalError(message) }
     }
