@@ -64,12 +64,12 @@ public final class AdamW {
     /// Bytes of the two moment buffers.
     public var stateBytes: Int { (m.count + v.count) * MemoryLayout<Float>.size }
 
-    /// Restores the state saved with a checkpoint: moments of every parameter (this optimiser
-    /// keeps those of its range) and the step count.
+    /// Restores the state saved with a checkpoint: the moments of this optimiser's range (in
+    /// parameter order) and the step count.
     public func restore(m: UnsafeBufferPointer<Float>, v: UnsafeBufferPointer<Float>, stepCount: Int) {
-        precondition(m.count == parameterCount && v.count == parameterCount, "AdamW.restore: size mismatch")
-        self.m.base.update(from: m.baseAddress! + range.lowerBound, count: range.count)
-        self.v.base.update(from: v.baseAddress! + range.lowerBound, count: range.count)
+        precondition(m.count == range.count && v.count == range.count, "AdamW.restore: size mismatch")
+        self.m.base.update(from: m.baseAddress!, count: range.count)
+        self.v.base.update(from: v.baseAddress!, count: range.count)
         self.stepCount = stepCount
     }
 

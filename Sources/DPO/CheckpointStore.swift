@@ -1,16 +1,20 @@
+import Distributed
 import FileErrors
 import Foundation
 import GPT2
 import Safetensors
 
 /// The checkpoints of a run directory: `OUTPUT_DIR/checkpoint-STEP/` holding `config.json` and
-/// `model.safetensors` (Hugging Face layout), tokenizer files, `optimizer.safetensors` (AdamW's
-/// moments), `reference.safetensors` when the reference is not reconstructible (after an SFT
-/// phase), and `trainer_state.json`.
+/// `model.safetensors` (Hugging Face layout), tokenizer files, AdamW's moments (`optimizer.safetensors`,
+/// or with ZeRO one shard file per rank: `OptimizerCheckpoint`), `reference.safetensors` when the
+/// reference is not reconstructible (after an SFT phase), `trainer_state.json`, and last the
+/// marker `complete.json` (`CheckpointMarker`).
 ///
 /// A checkpoint is written into a hidden temporary directory and renamed into place, and an old
 /// one is renamed to a hidden name before it is deleted, so a crash or kill at any moment leaves
-/// every visible `checkpoint-*` directory whole: `latest` is simply the one with the highest step.
+/// every visible `checkpoint-*` directory whole: `latest` is the one with the highest step that
+/// holds its marker. With ZeRO every rank writes its shard into the same temporary directory,
+/// so the run directory must be one all ranks share.
 /// A save that fails (a full disk) removes its temporary directory before the error goes on, so
 /// it does not keep the disk full for the resume.
 public struct CheckpointStore: Sendable {
@@ -31,29 +35,28 @@ public struct CheckpointStore: Sendable {
     /// What one checkpoint holds.
     public struct Contents {
         public var model: GPT2Model
-        /// AdamW's moments of every parameter and its step count.
-        public var moments: (m: FloatBuffer, v: FloatBuffer, stepCount: Int)
+        /// AdamW over every parameter, or nil when each rank saves its shard (`saveSharded`).
+        public var optimizer: AdamW?
         public var reference: GPT2Model?
         public var state: TrainerState
         public var tokenizerFiles: [URL]
 
         /// The contents of a checkpoint to write.
-        public init(model: GPT2Model, moments: (m: FloatBuffer, v: FloatBuffer, stepCount: Int), reference: GPT2Model?,
-                    state: TrainerState, tokenizerFiles: [URL]) {
+        public init(model: GPT2Model, optimizer: AdamW?, reference: GPT2Model?, state: TrainerState, tokenizerFiles: [URL]) {
             self.model = model
-            self.moments = moments
+            self.optimizer = optimizer
             self.reference = reference
             self.state = state
             self.tokenizerFiles = tokenizerFiles
         }
     }
 
-    /// Steps of the complete checkpoints present, ascending.
+    /// Steps of the complete checkpoints present (those with their marker), ascending.
     public func steps() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.compactMap { name in
             name.hasPrefix("checkpoint-") ? Int(name.dropFirst("checkpoint-".count)) : nil
-        }.sorted()
+        }.filter { (try? CheckpointMarker.read(in: url(step: $0))) != nil }.sorted()
     }
 
     /// The directory of the checkpoint at `step`.
@@ -62,16 +65,58 @@ public struct CheckpointStore: Sendable {
     /// The newest checkpoint, or nil when there is none.
     public func latest() -> URL? { steps().last.map(url(step:)) }
 
-    /// Writes a checkpoint for `contents.state.step` atomically, then removes the oldest ones
-    /// beyond `keep` (nil keeps all).
+    /// Writes a checkpoint for `contents.state.step` atomically, with the whole optimiser state
+    /// (`contents.optimizer`) in `optimizer.safetensors`, then removes the oldest ones beyond
+    /// `keep` (nil keeps all).
     @discardableResult
     public func save(_ contents: Contents, keep: Int?) throws -> URL {
+        guard let optimizer = contents.optimizer else { preconditionFailure("CheckpointStore.save without the optimiser") }
         removeLeftovers()
-        let final = try writeAtomically(name: "checkpoint-\(contents.state.step)") { try Self.write(contents, to: $0) }
-        if let keep {
-            for step in steps().dropLast(max(keep, 1)) { try discard(url(step: step)) }
+        let final = try writeAtomically(name: "checkpoint-\(contents.state.step)") { temporary in
+            try Self.write(contents, to: temporary)
+            try OptimizerCheckpoint.write(optimizer, parameterCount: contents.model.layout.count,
+                                          to: temporary.appendingPathComponent(OptimizerCheckpoint.wholeFileName))
+            try CheckpointMarker(optimizerFiles: [OptimizerCheckpoint.wholeFileName]).write(in: temporary)
         }
+        try prune(keep: keep)
         return final
+    }
+
+    /// Writes a checkpoint for `step` whose optimiser state is sharded over the ranks of
+    /// `communicator` (ZeRO): every rank calls this with its `shard`, rank 0 also with the rest
+    /// (`contents`, whose `optimizer` is unused). Rank 0 prepares the hidden temporary directory;
+    /// after a barrier every rank writes its shard file into it and syncs it, rank 0 the model and
+    /// the rest; after a second barrier rank 0 opens and checks every shard file, writes the
+    /// marker and renames the directory into place, then removes the oldest checkpoints beyond
+    /// `keep`. No rank gathers the others' state. Returns the checkpoint on rank 0, nil elsewhere.
+    @discardableResult
+    public func saveSharded(_ contents: Contents?, step: Int, shard: AdamW, parameterCount: Int,
+                            communicator: any Communicator, keep: Int?) throws -> URL? {
+        let name = "checkpoint-\(step)", ranks = communicator.size
+        let temporary = partialURL(name)
+        if communicator.rank == 0 {
+            removeLeftovers()
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        }
+        try communicator.barrier()
+        let shardName = OptimizerCheckpoint.shardFileName(rank: communicator.rank, of: ranks)
+        try OptimizerCheckpoint.write(shard, parameterCount: parameterCount, to: temporary.appendingPathComponent(shardName))
+        if let contents { try Self.write(contents, to: temporary) }
+        try communicator.barrier()
+        guard communicator.rank == 0 else { return nil }
+        let names = (0..<ranks).map { OptimizerCheckpoint.shardFileName(rank: $0, of: ranks) }
+        let final = try putInPlace(temporary, as: name) { temporary in
+            _ = try OptimizerCheckpoint(directory: temporary, names: names, parameterCount: parameterCount)
+            try CheckpointMarker(optimizerFiles: names).write(in: temporary)
+        }
+        try prune(keep: keep)
+        return final
+    }
+
+    /// Removes the oldest checkpoints beyond `keep` (nil keeps all).
+    private func prune(keep: Int?) throws {
+        guard let keep else { return }
+        for step in steps().dropLast(max(keep, 1)) { try discard(url(step: step)) }
     }
 
     /// Writes the model and tokenizer files only (for `OUTPUT_DIR/final`), atomically.
@@ -86,10 +131,19 @@ public struct CheckpointStore: Sendable {
     /// (an older `NAME` is hidden first and deleted once the new one is in place). On failure the
     /// partial directory is removed, the older `NAME` restored, and the error rethrown.
     func writeAtomically(name: String, _ body: (URL) throws -> Void) throws -> URL {
+        let temporary = partialURL(name)
+        try? FileManager.default.removeItem(at: temporary)
+        return try putInPlace(temporary, as: name, after: body)
+    }
+
+    /// The hidden directory `.NAME.partial` a checkpoint `NAME` is written into.
+    func partialURL(_ name: String) -> URL { directory.appendingPathComponent(".\(name).partial") }
+
+    /// Finishes the hidden directory `temporary` with `body`, then puts it in place of `NAME` as
+    /// `writeAtomically` does (on failure `temporary` is removed and an older `NAME` restored).
+    func putInPlace(_ temporary: URL, as name: String, after body: (URL) throws -> Void) throws -> URL {
         let final = directory.appendingPathComponent(name)
-        let temporary = directory.appendingPathComponent(".\(name).partial")
         let manager = FileManager.default
-        try? manager.removeItem(at: temporary)
         var older: URL?
         do {
             try body(temporary)
@@ -126,14 +180,10 @@ public struct CheckpointStore: Sendable {
         }
     }
 
+    /// Writes everything but the optimiser state and the marker into `directory`.
     static func write(_ contents: Contents, to directory: URL) throws {
         try HFCheckpoint.save(contents.model, to: directory)
         try copy(contents.tokenizerFiles, into: directory)
-        let (m, v, stepCount) = contents.moments
-        var moments = SafetensorsWriter(metadata: ["format": "dpo-ddp", "step_count": String(stepCount)])
-        try moments.add("exp_avg", shape: [m.count], floats: UnsafeBufferPointer(m.buffer))
-        try moments.add("exp_avg_sq", shape: [v.count], floats: UnsafeBufferPointer(v.buffer))
-        try moments.write(to: directory.appendingPathComponent("optimizer.safetensors"))
         if let reference = contents.reference {
             var writer = SafetensorsWriter(metadata: ["format": "dpo-ddp"])
             try writer.add("reference", shape: [reference.parameters.count], floats: UnsafeBufferPointer(reference.parameters.buffer))
@@ -150,8 +200,9 @@ public struct CheckpointStore: Sendable {
         }
     }
 
-    /// Reads a checkpoint written by `save`, refusing one that is incomplete or does not fit.
-    public static func load(_ directory: URL) throws -> (model: GPT2Model, moments: (m: [Float], v: [Float], steps: Int),
+    /// Reads a checkpoint written by `save` or `saveSharded` (the optimiser state is only opened:
+    /// each rank reads its part), refusing one that is incomplete or does not fit.
+    public static func load(_ directory: URL) throws -> (model: GPT2Model, optimizer: OptimizerCheckpoint,
                                                          reference: [Float]?, state: TrainerState) {
         let stateURL = directory.appendingPathComponent("trainer_state.json")
         guard FileManager.default.fileExists(atPath: stateURL.path) else {
@@ -163,14 +214,9 @@ public struct CheckpointStore: Sendable {
         } catch {
             throw TrainingError("\(stateURL.path): unreadable trainer state: \(FileError.cause(of: error))")
         }
+        let marker = try CheckpointMarker.read(in: directory)
         let model = try HFCheckpoint.load(from: directory)
-        let optimizerFile = try SafetensorsFile(contentsOf: directory.appendingPathComponent("optimizer.safetensors"))
-        let m = try optimizerFile.floats("exp_avg"), v = try optimizerFile.floats("exp_avg_sq")
-        guard m.count == model.layout.count, v.count == model.layout.count,
-              let steps = optimizerFile.metadata["step_count"].flatMap(Int.init) else {
-            throw TrainingError("\(directory.path)/optimizer.safetensors does not fit the model "
-                + "(\(m.count) and \(v.count) moments for \(model.layout.count) parameters, or no step_count)")
-        }
+        let optimizer = try OptimizerCheckpoint(directory: directory, names: marker.optimizerFiles, parameterCount: model.layout.count)
         var reference: [Float]?
         let referenceURL = directory.appendingPathComponent("reference.safetensors")
         if FileManager.default.fileExists(atPath: referenceURL.path) {
@@ -180,6 +226,6 @@ public struct CheckpointStore: Sendable {
             }
             reference = values
         }
-        return (model, (m, v, steps), reference, state)
+        return (model, optimizer, reference, state)
     }
 }

@@ -16,6 +16,15 @@ import GPT2
 /// Without `owners` each bucket is all-reduced: every rank ends with the summed gradient. With
 /// `owners` (ZeRO-1: one range per rank) the part of a bucket inside `owners[r]` is reduced to
 /// rank `r` only; outside its own range a rank's buffer keeps its own gradient.
+///
+/// With `releasing` (ZeRO-2, used for every micro-batch) a rank keeps only its own range: once a
+/// bucket's reduction has completed, its parts outside the rank's range are released
+/// (`FloatBuffer.release`: zero, their whole pages given back to the system). Each report first
+/// waits for the buckets started at the previous one, so besides its own range a rank holds only
+/// the buckets in flight and the part backward is writing. The zeros are where the next
+/// micro-batch adds its gradient: the owner's range holds the sum over ranks of the earlier
+/// micro-batches plus its own new part, every other rank only its new part, so reducing them to
+/// the owner again gives the sum of every micro-batch over every rank.
 public final class GradientReducer {
     /// Elements per bucket, or nil for one bucket started when the backward pass has finished.
     public let bucketElements: Int?
@@ -23,10 +32,15 @@ public final class GradientReducer {
     public let owners: [Range<Int>]?
     /// How the buckets travel: float32, or bfloat16 (half the bytes).
     public let wire: WireFormat
+    /// Whether the parts of reduced buckets outside this rank's range are released (ZeRO-2).
+    public let releasing: Bool
     private let gradients: FloatBuffer
     private let communicator: any Communicator
     /// `gradients[unstarted...]` is being reduced.
     private var unstarted: Int
+    /// With `releasing`: `gradients[unstarted..<unreleased]` is in flight, `gradients[unreleased...]`
+    /// is reduced and released outside this rank's range.
+    private var unreleased: Int
     /// The last offset the backward pass reported in this step.
     private var lastReported = Int.max
     private var blockedSeconds = 0.0
@@ -38,16 +52,20 @@ public final class GradientReducer {
     ///   - bucketElements: elements per bucket (at least 1), or nil for a single bucket.
     ///   - owners: with ZeRO-1, the range of every rank (in rank order); nil to all-reduce.
     ///   - wire: how the buckets travel (`--grad-comm-dtype`).
+    ///   - releasing: release what other ranks own once reduced (ZeRO-2; needs `owners`).
     public init(gradients: FloatBuffer, communicator: any Communicator, bucketElements: Int?, owners: [Range<Int>]?,
-                wire: WireFormat = .fp32) {
+                wire: WireFormat = .fp32, releasing: Bool = false) {
         precondition(bucketElements.map { $0 >= 1 } ?? true, "GradientReducer: bucketElements must be at least 1")
         precondition(owners.map { $0.count == communicator.size } ?? true, "GradientReducer: one owner range per rank")
+        precondition(!releasing || owners != nil, "GradientReducer: releasing needs owners")
         self.gradients = gradients
         self.communicator = communicator
         self.bucketElements = bucketElements
         self.owners = owners
         self.wire = wire
+        self.releasing = releasing
         unstarted = gradients.count
+        unreleased = gradients.count
     }
 
     /// Elements per bucket of `megabytes` MiB of `Float`s (PyTorch's `bucket_cap_mb`), or nil
@@ -56,8 +74,9 @@ public final class GradientReducer {
         megabytes > 0 ? max(1, Int(megabytes * 1024 * 1024) / MemoryLayout<Float>.size) : nil
     }
 
-    /// Runs `body`, the last micro-batch of an optimiser step, which must make exactly one
-    /// backward pass of `model`; reductions start as that pass finishes each part of the gradient.
+    /// Runs `body`, the last micro-batch of an optimiser step (with `releasing`, any micro-batch),
+    /// which must make exactly one backward pass of `model`; reductions start as that pass
+    /// finishes each part of the gradient.
     public func overlapping<T>(_ model: GPT2Model, _ body: () throws -> T) rethrows -> T {
         model.onGradientsFinal = { [unowned self] offset in gradientsFinal(from: offset) }
         defer { model.onGradientsFinal = nil }
@@ -72,6 +91,7 @@ public final class GradientReducer {
     public func finish() throws -> Double {
         defer {
             unstarted = gradients.count
+            unreleased = gradients.count
             lastReported = .max
             blockedSeconds = 0
             failure = nil
@@ -81,6 +101,7 @@ public final class GradientReducer {
             try startBuckets(finishedFrom: 0)
             try communicator.waitAll()
         }
+        releaseReduced()
         return blockedSeconds
     }
 
@@ -95,6 +116,10 @@ public final class GradientReducer {
         lastReported = offset
         do {
             blockedSeconds += try secondsSpent {
+                if releasing && unreleased > unstarted {
+                    try communicator.waitAll()
+                    releaseReduced()
+                }
                 try startBuckets(finishedFrom: offset)
                 try communicator.progress()
             }
@@ -112,6 +137,15 @@ public final class GradientReducer {
             try start(lower..<unstarted)
             unstarted = lower
         }
+    }
+
+    /// With `releasing`, releases the parts of the completed reductions outside this rank's range.
+    private func releaseReduced() {
+        guard releasing, let owners, unreleased > unstarted else { return }
+        let reduced = unstarted..<unreleased, own = owners[communicator.rank]
+        gradients.release(reduced.clamped(to: 0..<own.lowerBound))
+        gradients.release(reduced.clamped(to: own.upperBound..<gradients.count))
+        unreleased = unstarted
     }
 
     private func start(_ bucket: Range<Int>) throws {

@@ -10,8 +10,10 @@ import PreferenceData
 /// batch (policy forward, reference log-probs, loss, backward into the summed gradient, each pair's
 /// derivative scaled by 1/global batch); the gradient's reduction over ranks starts during the
 /// last micro-batch's backward pass, then statistics are all-reduced, the gradient is clipped and
-/// AdamW updates the weights identically on every rank (with ZeRO-1 each rank its shard, then
-/// all-gathered): see `DataParallelOptimizer`. Rank 0 writes metrics and checkpoints.
+/// AdamW updates the weights identically on every rank (with ZeRO each rank its shard, then
+/// all-gathered; ZeRO-2 also reduces every micro-batch's gradient into the owners' shards): see
+/// `DataParallelOptimizer`. Rank 0 writes metrics and checkpoints (with ZeRO every rank writes its
+/// optimiser shard into the checkpoint).
 public final class Trainer {
     /// The resolved configuration.
     public let config: TrainingConfig
@@ -43,10 +45,10 @@ public final class Trainer {
     ///
     /// - Parameters:
     ///   - policy: the starting weights (identical on every rank), or a checkpoint's.
-    ///   - resume: state, optimiser moments and saved reference weights of a checkpoint.
+    ///   - resume: state, optimiser state (this rank reads its part) and saved reference weights of a checkpoint.
     ///   - loadInitialModel: loads `config.model` again (the default reference is the starting policy).
     public init(config: TrainingConfig, data: TrainingData, policy: GPT2Model, communicator: any Communicator,
-                resume: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)? = nil,
+                resume: (state: TrainerState, optimizer: OptimizerCheckpoint, reference: [Float]?)? = nil,
                 loadInitialModel: @escaping () throws -> GPT2Model) throws {
         self.config = config
         self.data = data
@@ -66,7 +68,7 @@ public final class Trainer {
         }
         dpoSteps = config.maxSteps ?? max(1, Int(config.epochs * Double(stepsPerEpoch)))
         optimizer = DataParallelOptimizer(model: policy, settings: config.adamWSettings, communicator: communicator,
-                                          zero: config.zero == 1,
+                                          zero: config.zero,
                                           bucketElements: GradientReducer.bucketElements(megabytes: config.bucketCapMB),
                                           wire: config.gradCommDtype)
         state = TrainerState(config: config, worldSize: communicator.size)
@@ -74,7 +76,8 @@ public final class Trainer {
             state = resume.state
             state.config = config
             state.worldSize = communicator.size
-            optimizer.restore(m: resume.moments.m, v: resume.moments.v, stepCount: resume.moments.steps)
+            let moments = try resume.optimizer.moments(of: optimizer.adamW.range)
+            optimizer.restore(m: moments.m, v: moments.v, stepCount: resume.optimizer.stepCount)
             if let weights = resume.reference {
                 let model = try GPT2Model(config: policy.config, trainable: false)
                 model.parameters.base.update(from: weights, count: weights.count)
@@ -272,8 +275,10 @@ public final class Trainer {
                         into: &stats, gradientScale: 1 / global, meanChosenTokens: max(meanChosenTokens, 1),
                         batchTerms: batchTerms)
                 }
-                // Only the last micro-batch's backward pass leaves final gradients to reduce.
-                targets = micro == layout.accumulationSteps - 1 ? try optimizer.reducingGradients(score) : try score()
+                // The last micro-batch's backward pass leaves final gradients to reduce (with ZeRO-2
+                // every micro-batch's is reduced into the owners' shards).
+                targets = micro == layout.accumulationSteps - 1
+                    ? try optimizer.reducingGradients(score) : try optimizer.accumulatingGradients(score)
             } catch let error as NonFiniteValue {
                 throw TrainingError("step \(state.step + 1), micro-batch \(micro + 1) (pairs \(batch.pairIndices)): \(error)")
             }
@@ -475,14 +480,18 @@ public final class Trainer {
         onLog?(record)
     }
 
+    /// Writes a checkpoint: rank 0 the model and the rest, and the optimiser state whole (rank 0)
+    /// or, with ZeRO, each rank its shard.
     func saveCheckpoint() throws {
-        if let moments = try optimizer.gatherMoments(root: 0) {
-            let url = try store.save(CheckpointStore.Contents(
-                model: policy, moments: moments,
-                reference: (config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel ? referenceWeights : nil,
-                state: state, tokenizerFiles: data.tokenizerFiles), keep: config.saveTotalLimit)
-            onCheckpoint?(url)
-        }
+        let contents = communicator.rank != 0 ? nil : CheckpointStore.Contents(
+            model: policy, optimizer: optimizer.shards == nil ? optimizer.adamW : nil,
+            reference: (config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel ? referenceWeights : nil,
+            state: state, tokenizerFiles: data.tokenizerFiles)
+        let url = optimizer.shards != nil
+            ? try store.saveSharded(contents, step: state.step, shard: optimizer.adamW, parameterCount: policy.layout.count,
+                                    communicator: communicator, keep: config.saveTotalLimit)
+            : try contents.map { try store.save($0, keep: config.saveTotalLimit) }
+        if let url { onCheckpoint?(url) }
         try communicator.barrier()
     }
 }

@@ -136,7 +136,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Threads for the memory-bound kernels per rank; default cores / ranks.
     public var threads: Int?
     /// ZeRO stage: 0 keeps AdamW's moments of every parameter on every rank; 1 shards them (and
-    /// the update) over the ranks, all-gathering the weights after each step.
+    /// the update) over the ranks, all-gathering the weights after each step; 2 also reduces each
+    /// micro-batch's gradient to the rank owning it, which keeps only its shard.
     public var zero: Int = 0
     /// MiB of gradient per all-reduce bucket started during the backward pass (PyTorch DDP's
     /// `bucket_cap_mb`); 0 reduces the whole gradient in one go after the backward pass.

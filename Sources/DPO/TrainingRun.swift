@@ -34,14 +34,14 @@ public enum TrainingRun {
 
         try checkRanksAgree(config: config, data: sets.train, communicator: communicator)
         let policy: GPT2Model
-        var resumed: (state: TrainerState, moments: (m: [Float], v: [Float], steps: Int), reference: [Float]?)?
+        var resumed: (state: TrainerState, optimizer: OptimizerCheckpoint, reference: [Float]?)?
         if let resume {
             let url = try checkpointURL(resume, output: output)
             let saved = try CheckpointStore.load(url)
             try checkSameModel(checkpoint: url, saved: (saved.state.config.model, saved.model.config), now: config.model)
             try TrainerState.checkResumable(saved: saved.state.config, now: config)
             policy = saved.model
-            resumed = (saved.state, saved.moments, saved.reference)
+            resumed = (saved.state, saved.optimizer, saved.reference)
             summary.append("resuming from \(url.path) at step \(saved.state.step)")
         } else {
             policy = try RunInputs.model(config.model, seed: config.seed, trainable: true)

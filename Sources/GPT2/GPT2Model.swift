@@ -51,12 +51,14 @@ public final class GPT2Model {
         self.config = config
         layout = GPT2Layout(config)
         parameters = FloatBuffer(count: layout.count)
-        gradients = trainable ? FloatBuffer(count: layout.count) : nil
+        gradients = trainable ? FloatBuffer(count: layout.count, releasable: true) : nil
+        gradientsAreZero = trainable
     }
 
     /// Whether every gradient is known to be zero: after `zeroGradients()` or
     /// `gradientsWereCleared()`, until the next `backward`. Only `backward` (and, after it, the
-    /// gradient's reduction over ranks) may write `gradients`, or this would be stale.
+    /// gradient's reduction over ranks) may write `gradients`, or this would be stale. A new
+    /// model's gradients are zero (and, untouched, take no memory until backward writes them).
     public private(set) var gradientsAreZero = false
 
     /// Sets every gradient to zero (call before the first micro-step of an optimiser step). Free

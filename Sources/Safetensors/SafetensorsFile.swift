@@ -68,6 +68,23 @@ public struct SafetensorsFile: Sendable {
         withTensorBytes(info) { ElementDecoding.decodeFloats($0, dtype: info.dtype, into: destination) }
     }
 
+    /// Converts the elements at flat (row-major) indices `elements` of an F32, F16, BF16 or F64
+    /// tensor straight into `destination`, whose count must equal `elements.count`; the other
+    /// elements are not read (a mapped file pages in only this part).
+    public func copyFloats(_ name: String, elements: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let info = try floatInfo(name)
+        guard elements.lowerBound >= 0, elements.upperBound <= info.elementCount else {
+            throw SafetensorsError(.elementCountMismatch(tensor: name, expected: info.elementCount, actual: elements.upperBound),
+                                   source: source)
+        }
+        precondition(destination.count == elements.count, "copyFloats: \(destination.count) destinations for \(elements)")
+        let size = info.dtype.byteSize
+        withTensorBytes(info) { bytes in
+            let part = UnsafeRawBufferPointer(rebasing: bytes[(elements.lowerBound * size)..<(elements.upperBound * size)])
+            ElementDecoding.decodeFloats(part, dtype: info.dtype, into: destination)
+        }
+    }
+
     /// The elements of an I64 or I32 tensor as `Int64`s, in row-major order.
     public func int64s(_ name: String) throws -> [Int64] {
         let info = try requireInfo(name)

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             Our step is what `dpo-ddp train` runs for one optimiser step (policy forward and backward \
             over [chosen; rejected] rows, reference log-probs, sigmoid DPO loss, gradient reduction \
             in buckets overlapping backward, clipping, AdamW; with --zero 1 sharded AdamW and a weight \
-            all-gather) on seeded random pairs: a shared prompt of --prompt-tokens and two completions \
+            all-gather, with --zero 2 also the gradient reduced to its owners and kept sharded) on seeded random pairs: a shared prompt of --prompt-tokens and two completions \
             of --completion-tokens. Under mpirun every rank runs --pairs pairs. The baseline is \
             scripts/bench_pytorch.py (TRL's step in plain PyTorch), run without mpirun only. \
             Effective GFLOP/s counts the work of a plain implementation (see docs/benchmarks.md). \
@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
               dpo-ddp bench --bf16
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 1
+              OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 2
             """)
 
     @Option(help: "Policy: a size name (gpt2, gpt2-medium, gpt2-mini, ...) or a checkpoint directory.")
@@ -58,7 +59,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Compute the reference log-probs once before timing (reported separately); no reference forward in the step.")
     var precomputeRef = false
 
-    @Option(help: "ZeRO stage, as `train --zero`: 0 (default) or 1 (AdamW's moments and update sharded over ranks).")
+    @Option(help: "ZeRO stage, as `train --zero`: 0 (default), 1 (AdamW's moments and update sharded over ranks) or 2 (the gradient too).")
     var zero = 0
 
     @Option(help: "MiB of gradient per all-reduce bucket, as `train --bucket-cap-mb` (default 25; 0: one after backward).")
@@ -92,7 +93,7 @@ struct BenchCommand: ParsableCommand {
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard [0, 1].contains(zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+        guard [0, 1, 2].contains(zero) else { throw ValidationError("--zero must be 0, 1 or 2, got \(zero)") }
         guard bucketCapMb >= 0 else { throw ValidationError("--bucket-cap-mb must be at least 0, got \(bucketCapMb)") }
         if let linkGbps, !(linkGbps > 0) { throw ValidationError("--link-gbps must be above 0, got \(linkGbps)") }
     }
@@ -118,7 +119,7 @@ struct BenchCommand: ParsableCommand {
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef, bf16: bf16,
-                                     zero: zero == 1, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
+                                     zero: zero, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
                                      wire: gradCommDtype, seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
@@ -183,7 +184,8 @@ struct BenchCommand: ParsableCommand {
                 + "\(warmup) warm-up + \(steps) timed steps (median); \(mode)",
             "gradient buckets of " + (bucketCapMb > 0 ? "\(bucketCapMb) MiB overlapping backward" : "the whole gradient after backward")
                 + " sent as \(gradCommDtype.rawValue)"
-                + (zero == 1 ? "; ZeRO-1: optimiser state sharded over ranks" : "; optimiser state whole on every rank"),
+                + ["; optimiser state whole on every rank", "; ZeRO-1: optimiser state sharded over ranks",
+                   "; ZeRO-2: optimiser state and gradient sharded over ranks"][zero],
             "effective work per step = 6·N·tokens (policy fwd+bwd) + 2·N·tokens (reference fwd) + 2·V·C·tokens·(3 + 1) "
                 + "(LM head at every position, policy fwd+bwd and reference fwd), tokens = 2·pairs·(prompt + completion)",
         ]

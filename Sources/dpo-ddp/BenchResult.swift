@@ -99,7 +99,7 @@ struct BenchResult: Encodable {
                 + ", optimizer state " + Self.bytes(r.optimizerStateBytes)
         } : []
         lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS", "optim/rank"]))
-        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : "") + (zero == 1 ? " ZeRO-1" : ""),
+        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : "") + (zero > 0 ? " ZeRO-\(zero)" : ""),
                                Self.number(secondsPerStep), Self.number(pairsPerSecond), Self.number(tokensPerSecond, 1),
                                Self.number(effectiveGflops, 1), Self.number(percentOfCeiling, 1), Self.bytes(peakRssBytes),
                                Self.bytes(optimizerStateBytes)]))

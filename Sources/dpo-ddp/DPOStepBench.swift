@@ -7,7 +7,7 @@ import PreferenceData
 /// One optimiser step of `dpo-ddp train` on synthetic pairs, set up to be timed: this rank's
 /// micro-batch through `PairScoring` (policy forward and backward over [chosen; rejected] rows,
 /// reference log-probs, the sigmoid DPO loss), then the trainer's `DataParallelOptimizer` (gradient
-/// reduction overlapping backward, statistics, clipping to norm 1, AdamW, with ZeRO-1 the weight
+/// reduction overlapping backward, statistics, clipping to norm 1, AdamW, with ZeRO the weight
 /// all-gather), with the trainer's defaults (β 0.1, learning rate 1e-6).
 final class DPOStepBench {
     /// The policy being trained.
@@ -27,7 +27,7 @@ final class DPOStepBench {
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
     /// policy, so no second model is ever allocated). With `bf16` both run as `train --bf16`.
-    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, bf16: Bool, zero: Bool,
+    init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, bf16: Bool, zero: Int,
          bucketElements: Int?, wire: WireFormat, seed: Int, communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
         policy.bf16 = bf16

@@ -56,7 +56,8 @@ struct TrainCommand: ParsableCommand {
             print("model \(config.model): \(trainer.parameterCount) parameters; \(communicator.size) rank(s) x "
                 + "\(trainer.accumulationSteps) micro-batch(es) of \(trainer.microBatchSize) pairs = "
                 + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)"
-                + (config.zero == 1 ? "; ZeRO-1: optimiser state sharded over the ranks" : ""))
+                + ["", "; ZeRO-1: optimiser state sharded over the ranks",
+                   "; ZeRO-2: optimiser state and gradient sharded over the ranks"][config.zero])
             if config.bf16 && !MatmulBackends.nativeBFloat16 {
                 print("warning: bf16: this CPU has neither AVX512_BF16 nor AMX, so bfloat16 matmuls are emulated "
                     + "and this run will be slower than without bf16")

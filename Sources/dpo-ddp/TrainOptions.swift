@@ -175,7 +175,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Threads per rank for the memory-bound kernels (default cores / ranks).")
     var threads: Int?
 
-    @Option(help: "ZeRO stage: 0 (default) keeps all optimiser state on every rank, 1 shards AdamW's moments and update over the ranks.")
+    @Option(help: "ZeRO stage: 0 (default) keeps all optimiser state on every rank, 1 shards AdamW's moments and update over the ranks, 2 the gradient too.")
     var zero: Int?
 
     @Option(help: "MiB of gradient per all-reduce bucket, started during the backward pass (default 25; 0: one all-reduce after it).")

@@ -18,14 +18,13 @@ final class CheckpointAtomicityTests: XCTestCase {
         let contents = { (step: Int) throws -> CheckpointStore.Contents in
             var state = saved.state
             state.step = step
-            func buffer(_ values: [Float]) -> FloatBuffer {
-                let buffer = FloatBuffer(count: values.count)
-                buffer.base.update(from: values, count: values.count)
-                return buffer
+            let optimizer = AdamW(layout: saved.model.layout, settings: AdamWSettings())
+            let moments = try saved.optimizer.moments(of: optimizer.range)
+            moments.m.withUnsafeBufferPointer { m in
+                moments.v.withUnsafeBufferPointer { v in optimizer.restore(m: m, v: v, stepCount: saved.optimizer.stepCount) }
             }
             return CheckpointStore.Contents(
-                model: saved.model, moments: (buffer(saved.moments.m), buffer(saved.moments.v), saved.moments.steps),
-                reference: nil, state: state,
+                model: saved.model, optimizer: optimizer, reference: nil, state: state,
                 tokenizerFiles: tokenizerFiles)
         }
         return (directory, contents)

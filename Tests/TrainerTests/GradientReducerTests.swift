@@ -44,7 +44,9 @@ final class GradientReducerTests: XCTestCase {
         func gather(_ shard: UnsafeBufferPointer<Float>, into whole: UnsafeMutableBufferPointer<Float>,
                     shards: [Range<Int>], root: Int) throws {}
         func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
-        func barrier() throws {}
+        /// Called at each `barrier()`: where a test plays the other ranks.
+        var onBarrier: () throws -> Void = {}
+        func barrier() throws { try onBarrier() }
         func finalize() throws {}
         func abort(message: String, code: Int32) -> Never { fatalError(message) }
     }
@@ -140,5 +142,68 @@ final class GradientReducerTests: XCTestCase {
         XCTAssertEqual(GradientReducer.bucketElements(megabytes: 25), 25 * 1024 * 1024 / 4)
         XCTAssertEqual(GradientReducer.bucketElements(megabytes: 1e-9), 1)
         XCTAssertNil(GradientReducer.bucketElements(megabytes: 0))
+    }
+}
+
+/// ZeRO-2: every micro-batch's gradient is reduced to its owners and the rest released.
+extension GradientReducerTests {
+    /// Sets every gradient to 1, as a backward pass that wrote all of them.
+    func fillGradients() {
+        model.gradients!.base.update(repeating: 1, count: model.layout.count)
+    }
+
+    /// Elements outside `own` that are not zero.
+    func foreignNonZero(_ own: Range<Int>) -> [Int] {
+        (0..<model.layout.count).filter { !own.contains($0) && model.gradients!.base[$0] != 0 }
+    }
+
+    /// During a simulated backward pass (rank 0 of 3, buckets of 50), after each report no
+    /// gradient outside rank 0's shard that a bucket started at an earlier report holds is still
+    /// non-zero (only the buckets started at this report are in flight); after `finish` none is,
+    /// and rank 0's shard is untouched.
+    func testReleasingKeepsOnlyTheShardAndTheBucketsInFlight() throws {
+        let count = model.layout.count, owners = evenShards(count: count, parts: 3)
+        let communicator = RecordingCommunicator(size: 3, base: model.gradients!.base)
+        let reducer = GradientReducer(gradients: model.gradients!, communicator: communicator, bucketElements: 50, owners: owners,
+                                      releasing: true)
+        fillGradients()
+        reducer.overlapping(model) {
+            for offset in reportedOffsets {
+                communicator.finalFrom = offset
+                model.onGradientsFinal?(offset)
+                let reduced = communicator.started.filter { $0.finalFrom > offset }.map(\.range)
+                let held = foreignNonZero(owners[0]).filter { i in reduced.contains { $0.contains(i) } }
+                XCTAssertEqual(held, [], "reduced before report \(offset) but still held by rank 0")
+            }
+        }
+        XCTAssertGreaterThan(communicator.waits, 1, "buckets are waited for during backward")
+        _ = try reducer.finish()
+        XCTAssertEqual(foreignNonZero(owners[0]), [])
+        XCTAssertTrue((owners[0]).allSatisfy { model.gradients!.base[$0] == 1 }, "the shard keeps its sum")
+        XCTAssertEqual(communicator.started.map(\.range.count).reduce(0, +), count)
+    }
+
+    /// With ZeRO-2 a micro-batch before the last is reduced and released like the last one;
+    /// with ZeRO-1 it starts no communication and keeps every gradient. After the step, every
+    /// gradient is zero and the model knows it.
+    func testZeROTwoReducesEveryMicroBatch() throws {
+        let count = model.layout.count, owners = evenShards(count: count, parts: 2)
+        for zero in [1, 2] {
+            let communicator = RecordingCommunicator(size: 2, base: model.gradients!.base)
+            let optimizer = DataParallelOptimizer(model: model, settings: AdamWSettings(), communicator: communicator, zero: zero,
+                                                  bucketElements: 50)
+            let backward = { [self] in
+                fillGradients()
+                for offset in reportedOffsets { model.onGradientsFinal?(offset) }
+            }
+            try optimizer.accumulatingGradients(backward)
+            XCTAssertEqual(communicator.started.map(\.range.count).reduce(0, +), zero == 2 ? count : 0, "ZeRO-\(zero)")
+            XCTAssertEqual(foreignNonZero(owners[0]).count, zero == 2 ? 0 : count - owners[0].count, "ZeRO-\(zero)")
+            optimizer.reducingGradients(backward)
+            var statistics = StepStatistics()
+            _ = try optimizer.finishStep(statistics: &statistics, maxGradNorm: 0, learningRate: 1e-3)
+            XCTAssertTrue(model.gradients!.array.allSatisfy { $0 == 0 }, "ZeRO-\(zero)")
+            XCTAssertTrue(model.gradientsAreZero)
+        }
     }
 }

@@ -45,8 +45,8 @@ final class ShardedAdamWTests: XCTestCase {
                 if step == 2 {  // as a resumed run: restore each shard from the whole optimiser's moments
                     shards = ranges.map { AdamW(layout: layout, settings: settings, range: $0) }
                     for shard in shards {
-                        shard.restore(m: UnsafeBufferPointer(whole.m.buffer), v: UnsafeBufferPointer(whole.v.buffer),
-                                      stepCount: whole.stepCount)
+                        shard.restore(m: UnsafeBufferPointer(rebasing: whole.m.buffer[shard.range]),
+                                      v: UnsafeBufferPointer(rebasing: whole.v.buffer[shard.range]), stepCount: whole.stepCount)
                     }
                 }
                 let g = buffer(values(layout.count, seed: 100 + UInt64(step)))
