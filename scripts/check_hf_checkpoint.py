@@ -44,7 +44,7 @@ class CheckFailed(Exception):
     """A check failed; the message says which one and why."""
 
 
-class _Collect(logging.Handler):
+class LogCollector(logging.Handler):
     """Keeps every record it receives."""
 
     def __init__(self) -> None:
@@ -57,7 +57,7 @@ class _Collect(logging.Handler):
 
 def load_model(directory: Path) -> GPT2LMHeadModel:
     """from_pretrained with every sign of an incomplete or mismatched load turned into CheckFailed."""
-    collector = _Collect()
+    collector = LogCollector()
     hf_logger = logging.getLogger("transformers")  # parent of all transformers loggers
     hf_logger.addHandler(collector)
     try:

@@ -62,7 +62,7 @@ from safetensors.torch import load_file, save_file
 from transformers import GPT2LMHeadModel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_hf_checkpoint import MAX_RELATIVE_ERROR, CheckFailed, check_logits, load_model  # noqa: E402
+from check_hf_checkpoint import MAX_RELATIVE_ERROR, CheckFailed, LogCollector, check_logits, load_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE = ROOT / "Tests" / "TrainerTests" / "Fixtures" / "trl" / "model"
@@ -79,17 +79,6 @@ SUSPICIOUS = re.compile(r"missing|unexpected|mismatch|newly initiali[sz]ed|not i
 # Fixed token ids for the logits comparisons: ordinary words, punctuation, a long id and EOS.
 TOKENS = torch.tensor([[15496, 995, 11, 314, 1101, 257, 1332, 286, 262, 6152, 13, 50256],
                        [464, 3139, 286, 4881, 318, 6342, 13, 220, 40, 1842, 50000, 50256]])
-
-
-class _Collect(logging.Handler):
-    """Keeps every record it receives."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def read_config(adapter: Path) -> dict:
@@ -112,7 +101,7 @@ def read_config(adapter: Path) -> dict:
 
 def load_adapter(base: Path, adapter: Path) -> PeftModel:
     """PeftModel.from_pretrained with every sign of an incomplete load turned into CheckFailed."""
-    collector = _Collect()
+    collector = LogCollector()
     loggers = [logging.getLogger("transformers"), logging.getLogger("peft")]
     for logger in loggers:
         logger.addHandler(collector)
