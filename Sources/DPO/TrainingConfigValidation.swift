@@ -50,8 +50,9 @@ extension TrainingConfig {
         }
         if let limit = saveTotalLimit, limit < 1 { try fail("save_total_limit must be >= 1, got \(limit)") }
         if let threads, threads < 1 { try fail("threads must be >= 1, got \(threads)") }
-        if ![0, 1].contains(zero) {
-            try fail("zero must be 0 (every rank holds all optimiser state) or 1 (ZeRO-1: optimiser state sharded over ranks), got \(zero)")
+        if ![0, 1, 2].contains(zero) {
+            try fail("zero must be 0 (every rank holds all optimiser state), 1 (ZeRO-1: optimiser state sharded over ranks) "
+                + "or 2 (ZeRO-2: gradients sharded too), got \(zero)")
         }
         if !(collectiveTimeout >= 0) {
             try fail("collective_timeout must be >= 0 seconds (0: wait forever), got \(collectiveTimeout)")

@@ -23,7 +23,7 @@ final class ConfigValidationTests: XCTestCase {
         try assertRefused({ $0.labelSmoothing = 0.7 }, "label")
         try assertRefused({ $0.model = "gpt5" }, "model: gpt5 is neither")
         try assertRefused({ $0.loss = ["simpo"]; $0.precomputeRef = true }, "precompute_ref has nothing to do")
-        try assertRefused({ $0.zero = 2 }, "zero must be 0 (every rank holds all optimiser state) or 1")
+        try assertRefused({ $0.zero = 3 }, "zero must be 0 (every rank holds all optimiser state), 1")
         try assertRefused({ $0.zero = -1 }, "zero must be 0")
         try assertRefused({ $0.bucketCapMB = -1 }, "bucket_cap_mb must be >= 0")
         try assertRefused({ $0.referenceFree = true; $0.refModel = $0.model }, "reference_free and ref_model conflict")
