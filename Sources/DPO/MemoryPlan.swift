@@ -78,7 +78,12 @@ public struct MemoryPlan: Sendable {
         let step = components.reduce(0) { $0 + $1.bytes }
         let stateBytes = (state + [runtime]).reduce(0) { $0 + $1.bytes }
         var phases: [Item] = []
-        if s.reference == .precomputed {
+        if s.reference == .precomputed && s.precomputeByPolicy {
+            let bytes = stateBytes + ActivationMemory.bytes(shape: s.precomputeShape, config: s.policy, storage: policyStorage)
+                + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.policy) : 0)
+            phases.append(Item(name: "reference_precompute", bytes: bytes,
+                               about: "start of DPO: the policy (still the reference) scores the data (every rank)"))
+        } else if s.reference == .precomputed {
             let bytes = stateBytes + referenceWeights
                 + ActivationMemory.bytes(shape: s.precomputeShape, config: s.referenceModel, storage: referenceStorage)
                 + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.referenceModel) : 0)

@@ -36,6 +36,9 @@ public struct MemoryPlanSettings: Equatable, Sendable {
     /// Whether a frozen reference model stays in memory with `precomputed` too: after an SFT
     /// phase the post-SFT policy is kept (for checkpoints), as TR-DPO keeps its reference.
     public var keepsReferenceWeights: Bool
+    /// Whether the policy itself scores the reference precompute (a fresh run whose reference is
+    /// the starting model, see `Trainer.policyIsTheStartingModel`), not a frozen copy.
+    public var precomputeByPolicy: Bool
     /// Whether an SFT phase runs first (the policy's activations exist when the reference is precomputed).
     public var sftPhase: Bool
     /// MiB per gradient bucket (0: the whole gradient in one).
@@ -48,7 +51,8 @@ public struct MemoryPlanSettings: Equatable, Sendable {
     /// Settings from their parts; every shape defaults to what a plain run would use.
     public init(policy: GPT2Config, referenceModel: GPT2Config? = nil, ranks: Int, shape: ForwardShape,
                 precomputeShape: ForwardShape? = nil, zero: Int = 0, gradientCheckpointing: Bool = false, bf16: Bool = false,
-                reference: Reference = .live, keepsReferenceWeights: Bool = false, sftPhase: Bool = false,
+                reference: Reference = .live, keepsReferenceWeights: Bool = false, precomputeByPolicy: Bool = false,
+                sftPhase: Bool = false,
                 bucketCapMB: Double = 25, wire: WireFormat = .fp32, generationPositions: Int = 0) {
         self.policy = policy
         self.referenceModel = referenceModel ?? policy
@@ -60,6 +64,7 @@ public struct MemoryPlanSettings: Equatable, Sendable {
         self.bf16 = bf16
         self.reference = reference
         self.keepsReferenceWeights = keepsReferenceWeights
+        self.precomputeByPolicy = precomputeByPolicy
         self.sftPhase = sftPhase
         self.bucketCapMB = bucketCapMB
         self.wire = wire
@@ -78,6 +83,8 @@ public struct MemoryPlanSettings: Equatable, Sendable {
                   zero: config.zero, gradientCheckpointing: config.gradientCheckpointing, bf16: config.bf16,
                   reference: reference,
                   keepsReferenceWeights: reference != .none && ((config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel),
+                  precomputeByPolicy: config.sftSteps == 0 && config.refModel == nil
+                      && (config.precomputeRefBatchSize ?? micro) <= micro,
                   sftPhase: config.sftSteps > 0, bucketCapMB: config.bucketCapMB, wire: config.gradCommDtype,
                   generationPositions: config.generateDuringEval > 0
                       ? min(policy.nPositions, config.maxLength + config.maxNewTokens) : 0)

@@ -60,6 +60,15 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(plan["checkpoint_save"], plan.stepBytes + 2 * 995_518_464)
     }
 
+    /// A fresh run's precompute scored by the policy: the state and the policy's activations at the
+    /// precompute shape (here the training one, so no more than a step needs).
+    func testPrecomputeByThePolicy() {
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, reference: .precomputed,
+                                                 precomputeByPolicy: true))
+        XCTAssertEqual(plan["reference_precompute"], 4 * 497_759_232 + activations + MemoryPlan.runtimeBytes)
+        XCTAssertEqual(plan.peakBytes(rankZero: false), plan.stepBytes)
+    }
+
     /// ZeRO-2 keeps a quarter of the gradient and fills buckets for the reduction; bf16 on the wire
     /// holds a bfloat16 copy of every bucket (2 B per parameter) and halves the buckets in flight.
     func testGPT2ZeroTwoAndBF16Wire() {
