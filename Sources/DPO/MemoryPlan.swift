@@ -18,13 +18,15 @@ public struct MemoryPlan: Sendable {
         public var about: String
     }
 
-    /// Resident memory of the runtime and libraries (Swift, OpenBLAS and oneDNN buffers, code)
-    /// with no model: the peak RSS of `bench --model gpt2-tiny` with one 8 + 8 token pair, measured
-    /// (docs/memory.md, "Fixed overhead").
-    public static let runtimeBytes = 150_000_000
-    /// What an MPI job adds to each rank's runtime (Open MPI's libraries and shared-memory
-    /// transport), measured the same way under `mpirun -np 2` (docs/memory.md).
-    public static let mpiRuntimeBytes = 60_000_000
+    /// Resident memory besides the planned buffers (Swift runtime and code, OpenBLAS's packing
+    /// buffers, oneDNN): a one-rank `bench`'s peak RSS minus its planned components, measured at
+    /// 85-124 MB for gpt2 and gpt2-medium in float32 (46 MB with --bf16, whose products skip
+    /// OpenBLAS; 32 MB for gpt2-tiny), so ±1% of those runs (docs/memory.md, "Fixed overhead").
+    public static let runtimeBytes = 110_000_000
+    /// What an MPI job adds to each rank (Open MPI's libraries and shared-memory transport, and
+    /// what the communication term misses): 73-86 MB more than `runtimeBytes` per rank under
+    /// `mpirun -np 2` on gpt2 (docs/memory.md).
+    public static let mpiRuntimeBytes = 80_000_000
     /// Gradient buckets whose reduction Open MPI holds a temporary copy of at once (estimated:
     /// the bucket being reduced and the next one started).
     public static let bucketsInFlight = 2
