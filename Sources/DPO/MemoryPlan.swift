@@ -131,14 +131,17 @@ public struct MemoryPlan: Sendable {
         return 2 * (max(n * max(3 * c, inner), m * config.vocabSize) + n * max(c, inner) + m * c)
     }
 
-    /// Open MPI's temporary copies of the buckets in flight (`bucketsInFlight` buckets of
-    /// `bucket_cap_mb`, or the whole gradient without buckets); with bf16 on the wire also the
-    /// bfloat16 copy of every bucket (kept until the step's reductions end) at half size; with
-    /// ZeRO-2 the buckets the backward pass fills before they are reduced into the shard.
+    /// Open MPI's temporary copies of the buckets in flight, at the wire's element size: of
+    /// `bucketsInFlight` buckets of `bucket_cap_mb` (or the whole gradient without buckets) for the
+    /// all-reduce; with ZeRO-1 of up to the whole gradient, as its reductions to each shard's owner
+    /// keep one for every reduction not finished (measured: two thirds of the gradient at 2 ranks).
+    /// With bf16 on the wire also the bfloat16 copy of every bucket (kept until the step's
+    /// reductions end); with ZeRO-2 the buckets the backward pass fills before they are reduced into
+    /// the shard.
     static func communicationBytes(_ s: MemoryPlanSettings, gradientElements p: Int) -> Int {
         guard s.ranks > 1 else { return 0 }
         let bucket = s.bucketCapMB > 0 ? min(4 * p, Int(s.bucketCapMB * 1024 * 1024)) : 4 * p
-        let inFlight = min(4 * p, Self.bucketsInFlight * bucket) * s.wire.bytesPerElement / 4
+        let inFlight = (s.zero == 1 ? 4 * p : min(4 * p, Self.bucketsInFlight * bucket)) * s.wire.bytesPerElement / 4
         let staged = s.wire == .bf16 ? 2 * p : 0
         let filling = s.zero >= 2 ? min(4 * p, Self.bucketsInFlight * bucket) : 0
         return inFlight + staged + filling

@@ -163,7 +163,7 @@ struct BenchCommand: ParsableCommand {
             optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
             estimatedBytes: Dictionary(uniqueKeysWithValues: plan.components.map { ($0.name, $0.bytes) }),
-            estimatedPerRankBytes: plan.stepBytes,
+            estimatedPerRankBytes: plan.stepBytes, policyActivationBytes: bench.policy.activationBytes,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
                                  allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),

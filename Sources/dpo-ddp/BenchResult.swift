@@ -79,6 +79,8 @@ struct BenchResult: Encodable {
     var estimatedBytes: [String: Int]
     /// Their sum: the estimated peak RSS of one rank (compare with `perRank`'s `peakRssBytes`).
     var estimatedPerRankBytes: Int
+    /// Bytes of the policy's activation buffers as allocated (rank 0), to compare with `estimatedBytes["activations"]`.
+    var policyActivationBytes: Int
     var perRank: [Rank]
     var pytorch: PyTorchBaseline.Result?
     var pytorchSkipped: String?
@@ -134,6 +136,8 @@ struct BenchResult: Encodable {
             + String(format: " (%+.1f%%): ", 100 * (Double(estimatedPerRankBytes) / Double(max(measured, 1)) - 1))
             + estimatedBytes.filter { $0.value > 0 }.sorted { $0.value > $1.value }.map { "\($0.key) " + Self.bytes($0.value) }
                 .joined(separator: ", "))
+        lines.append("policy activation buffers: allocated " + Self.bytes(policyActivationBytes) + ", estimated "
+            + Self.bytes(estimatedBytes["activations"] ?? 0))
         if let ratioPairsPerSecond, let ratioPeakRss {
             lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))
         } else if let pytorchSkipped {

@@ -45,8 +45,8 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(plan["adamw_moments"], 8 * 31_109_952)
         XCTAssertEqual(plan["reference_weights"], 0)
         XCTAssertEqual(plan["reference_activations"], 0)
-        // Two 25 MiB buckets in flight.
-        XCTAssertEqual(plan["communication"], 2 * 26_214_400)
+        // ZeRO-1's reductions to each shard's owner: up to the whole gradient in flight.
+        XCTAssertEqual(plan["communication"], 497_759_232)
         // 2 B × (dlogits M·V = 51,362,654 + activations N·4C = 3,145,728 + LM head input M·C = 784,896).
         let scratch = 2 * (51_362_654 + 3_145_728 + 784_896)
         XCTAssertEqual(plan["bf16_scratch"], scratch)
@@ -79,6 +79,8 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(zero2["reference_weights"], 0)
         let wire = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, wire: .bf16))
         XCTAssertEqual(wire["communication"], 26_214_400 + 248_879_616)
+        let reduced = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, zero: 1, wire: .bf16))
+        XCTAssertEqual(reduced["communication"], 248_879_616 + 248_879_616, "in flight and staged, 2 B per parameter each")
         let oneBucket = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, bucketCapMB: 0))
         XCTAssertEqual(oneBucket["communication"], 497_759_232, "without buckets the whole gradient is one")
     }
