@@ -359,14 +359,26 @@ public final class Trainer {
             reference = (.none, .none)
             return
         }
-        let model = try referenceModel()
         guard config.precomputeRef else {
+            let model = try referenceModel()
             reference = (.model(model), .model(model))
             return
         }
+        let model = policyIsTheStartingModel ? policy : try referenceModel()
         let train = try cachedReference(model: model, dataset: data.train, url: data.trainURL)
         let eval = try data.eval.map { try cachedReference(model: model, dataset: $0, url: data.evalURL!) }
         reference = (.cache(train), eval.map { .cache($0) } ?? .none)
+    }
+
+    /// Whether the policy still holds the starting model's weights and can score the reference
+    /// precompute itself (as `dpo-ddp bench --precompute-ref` does): before the first step of a run
+    /// without `ref_model` or an SFT phase, its reference being the starting model. That spares a
+    /// second copy of the weights, and its activations, next to the optimiser state (a peak higher
+    /// than any step's, docs/memory.md); a larger `precompute_ref_batch_size` would instead grow
+    /// the policy's activations for the whole run, so then a frozen copy scores it.
+    var policyIsTheStartingModel: Bool {
+        state.step == 0 && config.sftSteps == 0 && config.refModel == nil && referenceWeights == nil
+            && (config.precomputeRefBatchSize ?? layout.microBatchSize) <= layout.microBatchSize
     }
 
     /// The DPO phase's frozen reference: the `ref_model`, the saved post-SFT reference, the policy

@@ -71,4 +71,17 @@ final class GPT2Activations {
     func fits(rows n: Int, attention: Int, targets m: Int) -> Bool {
         n <= rowCapacity && attention <= attentionCapacity && m <= targetCapacity
     }
+
+    /// Bytes of every buffer held: the float buffers of the blocks and of the pass (found by
+    /// reflection, so a buffer added later counts too) and the Int32 ids of the last input.
+    var allocatedBytes: Int {
+        func floats(_ object: Any) -> Int {
+            Mirror(reflecting: object).children.reduce(0) { sum, child in
+                if let buffer = child.value as? FloatBuffer { return sum + buffer.count }
+                if let blocks = child.value as? [BlockActivations] { return sum + blocks.reduce(0) { $0 + floats($1) } }
+                return sum
+            }
+        }
+        return 4 * floats(self) + 4 * (tokens.count + positions.count + targetRows.count + targets.count)
+    }
 }

@@ -179,6 +179,9 @@ public final class GPT2Model {
         UnsafeBufferPointer(start: acts!.logitSums.base, count: acts!.targets.count)
     }
 
+    /// Bytes of the activation buffers, as sized by the largest forward pass so far (0 before the first).
+    public var activationBytes: Int { acts?.allocatedBytes ?? 0 }
+
     /// Backpropagates `dlogp[m] = ∂loss/∂logp[m]` from the last forward pass and *adds* the
     /// parameter gradients to `gradients` (so micro-steps accumulate).
     public func backward(dlogp: UnsafeBufferPointer<Float>) {

@@ -122,6 +122,7 @@ struct BenchCommand: ParsableCommand {
                                      zero: zero, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
                                      wire: gradCommDtype, seed: seed, communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
+        let plan = memoryPlan(bench: bench, options: options, ranks: ranks)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
         for _ in 0..<warmup { _ = try bench.step() }
         var times: [(seconds: Double, allReduceSeconds: Double)] = []
@@ -162,6 +163,8 @@ struct BenchCommand: ParsableCommand {
             predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
             optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
+            estimatedBytes: Dictionary(uniqueKeysWithValues: plan.components.map { ($0.name, $0.bytes) }),
+            estimatedPerRankBytes: plan.stepBytes, policyActivationBytes: bench.policy.activationBytes,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
                                  allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
@@ -169,6 +172,16 @@ struct BenchCommand: ParsableCommand {
             })
         if isRoot { baseline(into: &result, config: bench.policy.config) }
         return result
+    }
+
+    /// The estimate of this step's memory per rank: the policy and its activations at this rank's
+    /// packed shape; the reference a frozen model, or with --precompute-ref none (the bench scores
+    /// the pairs with the policy itself).
+    func memoryPlan(bench: DPOStepBench, options: ScoringOptions, ranks: Int) -> MemoryPlan {
+        MemoryPlan(MemoryPlanSettings(policy: bench.policy.config, ranks: ranks,
+                                      shape: ForwardShape(ScoringInput(bench.batch, options: options).input),
+                                      zero: zero, bf16: bf16, reference: precomputeRef ? .none : .live,
+                                      bucketCapMB: bucketCapMb, wire: gradCommDtype))
     }
 
     /// The first lines of the report: the setup and how effective GFLOP/s is counted.

@@ -75,6 +75,12 @@ struct BenchResult: Encodable {
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
     var referencePrecomputeSeconds: Double?
+    /// `MemoryPlan`'s estimate of each component of one rank's memory during the step, in bytes.
+    var estimatedBytes: [String: Int]
+    /// Their sum: the estimated peak RSS of one rank (compare with `perRank`'s `peakRssBytes`).
+    var estimatedPerRankBytes: Int
+    /// Bytes of the policy's activation buffers as allocated (rank 0), to compare with `estimatedBytes["activations"]`.
+    var policyActivationBytes: Int
     var perRank: [Rank]
     var pytorch: PyTorchBaseline.Result?
     var pytorchSkipped: String?
@@ -125,6 +131,13 @@ struct BenchResult: Encodable {
                             executedGflops, executedPercentOfCeiling) + (bf16 ? "bfloat16" : "float32") + " ceiling")
         lines.append("matmul kernels: " + (matmulKernels.isEmpty ? "OpenBLAS only" : matmulKernels.joined(separator: ", ")))
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
+        let measured = perRank.map(\.peakRssBytes).max() ?? peakRssBytes
+        lines.append("peak RSS per rank: measured " + Self.bytes(measured) + ", estimated " + Self.bytes(estimatedPerRankBytes)
+            + String(format: " (%+.1f%%): ", 100 * (Double(estimatedPerRankBytes) / Double(max(measured, 1)) - 1))
+            + estimatedBytes.filter { $0.value > 0 }.sorted { $0.value > $1.value }.map { "\($0.key) " + Self.bytes($0.value) }
+                .joined(separator: ", "))
+        lines.append("policy activation buffers: allocated " + Self.bytes(policyActivationBytes) + ", estimated "
+            + Self.bytes(estimatedBytes["activations"] ?? 0))
         if let ratioPairsPerSecond, let ratioPeakRss {
             lines.append(String(format: "ours / PyTorch: %.2fx pairs/s, %.2fx peak RSS", ratioPairsPerSecond, ratioPeakRss))
         } else if let pytorchSkipped {

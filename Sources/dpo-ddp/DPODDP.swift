@@ -20,6 +20,7 @@ struct DPODDP: ParsableCommand {
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
             BenchCommand.self,
+            PlanCommand.self,
             BenchMatmulCommand.self,
             InspectDataCommand.self,
             MPICheckCommand.self,

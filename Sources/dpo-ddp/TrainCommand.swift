@@ -35,6 +35,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Training settings")
     var options: TrainOptions
 
+    @Flag(help: "Run even when the memory plan does not fit this node's memory (see `dpo-ddp plan`, docs/memory.md).")
+    var ignoreMemoryCheck = false
+
     func run() throws {
         let communicator = try CommunicatorFactory.make()
         do {
@@ -49,6 +52,7 @@ struct TrainCommand: ParsableCommand {
         let config = try options.resolved(configFile: self.config, worldSize: communicator.size)
         communicator.collectiveTimeout = config.collectiveTimeout > 0 ? config.collectiveTimeout : nil
         let isRoot = communicator.rank == 0
+        try checkMemory(config: config, communicator: communicator)
         let (trainer, summary) = try TrainingRun.prepare(config: config, communicator: communicator, resume: resume)
         let output = URL(fileURLWithPath: config.outputDir)
         if isRoot {

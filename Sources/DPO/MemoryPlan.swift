@@ -1,0 +1,158 @@
+import GPT2
+
+/// The memory one rank of a training run needs, by component (`dpo-ddp plan`, `train`'s check at
+/// start, `bench`'s estimate next to its measured peak RSS). See docs/memory.md for the formulas
+/// and how they compare with measured peak RSS.
+///
+/// `components` are resident during every training step; `phases` are the rank's whole memory at
+/// the other moments that can be higher: the reference precompute at the start of the DPO phase
+/// (every rank), writing a checkpoint and generating eval samples (rank 0 only).
+public struct MemoryPlan: Sendable {
+    /// One named number of bytes.
+    public struct Item: Equatable, Sendable {
+        /// snake_case name (the JSON key).
+        public var name: String
+        /// Bytes.
+        public var bytes: Int
+        /// What it is, for the table.
+        public var about: String
+    }
+
+    /// Resident memory besides the planned buffers (Swift runtime and code, OpenBLAS's packing
+    /// buffers, oneDNN): a one-rank `bench`'s peak RSS minus its planned components, measured at
+    /// 85-124 MB for gpt2 and gpt2-medium in float32 (46 MB with --bf16, whose products skip
+    /// OpenBLAS; 32 MB for gpt2-tiny), so ±1% of those runs (docs/memory.md, "Fixed overhead").
+    public static let runtimeBytes = 110_000_000
+    /// What an MPI job adds to each rank (Open MPI's libraries and shared-memory transport, and
+    /// what the communication term misses): 73-86 MB more than `runtimeBytes` per rank under
+    /// `mpirun -np 2` on gpt2 (docs/memory.md).
+    public static let mpiRuntimeBytes = 80_000_000
+    /// Gradient buckets whose reduction Open MPI holds a temporary copy of at once (estimated:
+    /// the bucket being reduced and the next one started).
+    public static let bucketsInFlight = 2
+
+    /// What the plan was computed from.
+    public let settings: MemoryPlanSettings
+    /// Memory resident during a training step, in table order.
+    public let components: [Item]
+    /// A rank's whole memory at the moments other than a step that can need more.
+    public let phases: [Item]
+
+    /// The plan of `settings`.
+    public init(_ settings: MemoryPlanSettings) {
+        self.settings = settings
+        let s = settings
+        let p = GPT2Layout(s.policy).count, pRef = GPT2Layout(s.referenceModel).count
+        let shard = (p + s.ranks - 1) / s.ranks
+        let referenceWeights = 4 * pRef + (s.bf16 ? 2 * pRef : 0)
+        let heldReference = s.reference == .live || s.keepsReferenceWeights
+        let state = [
+            Item(name: "weights", bytes: 4 * p, about: "policy weights, float32 (4 B x \(p) parameters)"),
+            Item(name: "bf16_weights", bytes: s.bf16 ? 2 * p : 0, about: "bfloat16 copy of the policy weights (--bf16)"),
+            Item(name: "gradients", bytes: 4 * (s.zero >= 2 ? shard : p),
+                 about: s.zero >= 2 ? "gradient shard (ZeRO-2: 1/\(s.ranks) of the parameters)" : "gradients of every parameter"),
+            Item(name: "adamw_moments", bytes: 8 * (s.zero >= 1 ? shard : p),
+                 about: s.zero >= 1 ? "AdamW m and v of this rank's shard (ZeRO-\(s.zero))" : "AdamW m and v of every parameter"),
+        ]
+        let runtime = Item(name: "runtime", bytes: Self.runtimeBytes + (s.ranks > 1 ? Self.mpiRuntimeBytes : 0),
+                           about: "runtime, BLAS and oneDNN (measured)" + (s.ranks > 1 ? " + MPI" : ""))
+        let policyStorage: ActivationStorage = s.gradientCheckpointing ? .checkpointed : .everyBlock
+        // A frozen model's forward keeps every block in this version.
+        let referenceStorage = ActivationStorage.everyBlock
+        components = state + [
+            Item(name: "reference_weights", bytes: heldReference ? referenceWeights : 0,
+                 about: s.reference == .live ? "frozen reference model" + (s.bf16 ? " and its bfloat16 copy" : "")
+                     : s.keepsReferenceWeights ? "reference weights kept for checkpoints" : "no reference model held"),
+            Item(name: "reference_activations",
+                 bytes: s.reference == .live ? ActivationMemory.bytes(shape: s.shape, config: s.referenceModel, storage: referenceStorage) : 0,
+                 about: "reference forward buffers"),
+            Item(name: "activations", bytes: ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage),
+                 about: "policy activations, \(s.shape.rows) packed rows, \(s.shape.targets) logits rows"
+                     + (s.gradientCheckpointing ? " (checkpointed)" : "")),
+            Item(name: "bf16_scratch",
+                 bytes: s.bf16 ? max(Self.bf16ScratchBytes(s.shape, s.policy),
+                                     s.reference == .live ? Self.bf16ScratchBytes(s.shape, s.referenceModel) : 0) : 0,
+                 about: "bfloat16 rounding of activations and gradients (--bf16)"),
+            Item(name: "communication", bytes: Self.communicationBytes(s, gradientElements: p),
+                 about: s.ranks > 1 ? "gradient buckets in flight (\(s.wire.rawValue))" : "none on one rank"),
+            runtime,
+        ]
+        let step = components.reduce(0) { $0 + $1.bytes }
+        let stateBytes = (state + [runtime]).reduce(0) { $0 + $1.bytes }
+        var phases: [Item] = []
+        if s.reference == .precomputed && s.precomputeByPolicy {
+            let bytes = stateBytes + ActivationMemory.bytes(shape: s.precomputeShape, config: s.policy, storage: policyStorage)
+                + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.policy) : 0)
+            phases.append(Item(name: "reference_precompute", bytes: bytes,
+                               about: "start of DPO: the policy (still the reference) scores the data (every rank)"))
+        } else if s.reference == .precomputed {
+            let bytes = stateBytes + referenceWeights
+                + ActivationMemory.bytes(shape: s.precomputeShape, config: s.referenceModel, storage: referenceStorage)
+                + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.referenceModel) : 0)
+                + (s.sftPhase ? ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage) : 0)
+            phases.append(Item(name: "reference_precompute", bytes: bytes,
+                               about: "start of DPO: a frozen reference scores the data (every rank)"))
+        }
+        // Rank 0 gathers the moments (ZeRO) and SafetensorsWriter copies each file's tensors.
+        let written = max(4 * p, 8 * p, s.keepsReferenceWeights ? 4 * pRef : 0)
+        phases.append(Item(name: "checkpoint_save", bytes: step + (s.zero >= 1 ? 8 * p : 0) + written,
+                           about: "rank 0 writing a checkpoint (tensor copies" + (s.zero >= 1 ? ", gathered moments)" : ")")))
+        if s.generationPositions > 0 {
+            let reload = s.reference == .live ? 0 : s.reference == .none ? 4 * p : referenceWeights
+            let cache = max(Self.generationBytes(s.policy, positions: s.generationPositions),
+                            Self.generationBytes(s.referenceModel, positions: s.generationPositions))
+            phases.append(Item(name: "eval_generation", bytes: step + reload + cache,
+                               about: "rank 0 generating eval samples (key/value cache, reference reloaded)"))
+        }
+        self.phases = phases
+    }
+
+    /// Bytes resident during a training step.
+    public var stepBytes: Int { components.reduce(0) { $0 + $1.bytes } }
+
+    /// A rank's peak: the largest of a step and the phases it goes through (rank 0 all of them).
+    public func peakBytes(rankZero: Bool) -> Int {
+        phases.filter { rankZero || $0.name == "reference_precompute" }.map(\.bytes).reduce(stepBytes, max)
+    }
+
+    /// The peak of a node running `localRanks` ranks, one of them rank 0.
+    public func nodeBytes(localRanks: Int) -> Int {
+        peakBytes(rankZero: true) + max(0, localRanks - 1) * peakBytes(rankZero: false)
+    }
+
+    /// The bytes of component `name` (0 when there is none).
+    public subscript(name: String) -> Int { (components + phases).first { $0.name == name }?.bytes ?? 0 }
+
+    /// Grow-only bfloat16 scratch of one forward and backward of `shape`: the shared operand
+    /// rounded once for two products (the largest `dout` [N, max(3C, n_inner)] or dlogits [M, V]),
+    /// activations rounded per product ([N, max(C, n_inner)]) and the LM head's input [M, C].
+    static func bf16ScratchBytes(_ shape: ForwardShape, _ config: GPT2Config) -> Int {
+        let n = shape.rows, m = shape.targets, c = config.nEmbd, inner = config.nInner
+        return 2 * (max(n * max(3 * c, inner), m * config.vocabSize) + n * max(c, inner) + m * c)
+    }
+
+    /// Open MPI's temporary copies of the buckets in flight, at the wire's element size: of
+    /// `bucketsInFlight` buckets of `bucket_cap_mb` (or the whole gradient without buckets) for the
+    /// all-reduce; with ZeRO-1 of up to the whole gradient, as its reductions to each shard's owner
+    /// keep one for every reduction not finished (measured: two thirds of the gradient at 2 ranks).
+    /// With bf16 on the wire also the bfloat16 copy of every bucket (kept until the step's
+    /// reductions end); with ZeRO-2 the buckets the backward pass fills before they are reduced into
+    /// the shard.
+    static func communicationBytes(_ s: MemoryPlanSettings, gradientElements p: Int) -> Int {
+        guard s.ranks > 1 else { return 0 }
+        let bucket = s.bucketCapMB > 0 ? min(4 * p, Int(s.bucketCapMB * 1024 * 1024)) : 4 * p
+        let inFlight = (s.zero == 1 ? 4 * p : min(4 * p, Self.bucketsInFlight * bucket)) * s.wire.bytesPerElement / 4
+        let staged = s.wire == .bf16 ? 2 * p : 0
+        let filling = s.zero >= 2 ? min(4 * p, Self.bucketsInFlight * bucket) : 0
+        return inFlight + staged + filling
+    }
+
+    /// `GenerationBuffers` of `config` for `positions` positions: keys and values [L, P, C], the
+    /// working rows (128 at most) and the logits.
+    static func generationBytes(_ config: GPT2Config, positions: Int) -> Int {
+        let c = config.nEmbd, r = min(positions, 128)
+        let floats = 2 * config.nLayer * positions * c + 7 * r * c + r * config.nInner + 2 * r
+            + config.nHead * positions + c + config.vocabSize
+        return 4 * floats + 8 * r
+    }
+}

@@ -1,0 +1,114 @@
+import DPO
+import GPT2
+import PreferenceData
+import XCTest
+
+/// The memory plan's components against hand computation for GPT-2 124M (124,439,808 parameters:
+/// 4 B each is 497,759,232 bytes), and its packed shapes against `ScoringInput`'s packing.
+final class MemoryPlanTests: XCTestCase {
+    let gpt2 = GPT2Config.named("gpt2")!
+    /// One pair at max_length 512, planned at its largest: N = 2·512 rows, P = 2·512² per head,
+    /// M = 2·511 targets.
+    let longest = ForwardShape(rows: 1_024, probabilitiesPerHead: 524_288, targets: 1_022)
+    /// GPT-2 124M's activations at `longest`, every block kept. Per block 8·N·C + 2·N·4C + NH·P + 4·N
+    /// = 6,291,456 + 6,291,456 + 6,291,456 + 4,096 = 18,878,464 floats, × 12 blocks × 4 B =
+    /// 906,166,272; outside the blocks 9·N·C + 2·N + 2·N·4C + 2·M·C + M·V + 4·M + NH·P =
+    /// 7,077,888 + 2,048 + 6,291,456 + 1,569,792 + 51,362,654 + 4,088 + 6,291,456 = 72,599,382
+    /// floats = 290,397,528 B, and 2·N + 2·M Int32 ids = 16,368 B.
+    let activations = 906_166_272 + 290_397_528 + 16_368
+
+    func testGPT2OneRankLiveReference() {
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest))
+        XCTAssertEqual(plan["weights"], 497_759_232)
+        XCTAssertEqual(plan["bf16_weights"], 0)
+        XCTAssertEqual(plan["gradients"], 497_759_232)
+        XCTAssertEqual(plan["adamw_moments"], 995_518_464)
+        XCTAssertEqual(plan["reference_weights"], 497_759_232)
+        XCTAssertEqual(plan["reference_activations"], activations, "a frozen model's forward keeps every block")
+        XCTAssertEqual(plan["activations"], activations)
+        XCTAssertEqual(plan["communication"], 0, "one rank reduces nothing")
+        XCTAssertEqual(plan["runtime"], MemoryPlan.runtimeBytes)
+        // Weights, gradients, two moments and the reference: 5 × 4 B per parameter.
+        let step = 5 * 497_759_232 + 2 * activations + MemoryPlan.runtimeBytes
+        XCTAssertEqual(plan.stepBytes, step)
+        // Rank 0 writing a checkpoint: SafetensorsWriter's copy of both moments, 8 B per parameter.
+        XCTAssertEqual(plan["checkpoint_save"], step + 995_518_464)
+        XCTAssertEqual(plan.peakBytes(rankZero: false), step)
+    }
+
+    /// 4 ranks, ZeRO-1, precomputed reference, bf16: shards of 124,439,808 / 4 = 31,109,952.
+    func testGPT2FourRanksZeroOnePrecomputedBF16() {
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 4, shape: longest, zero: 1, bf16: true,
+                                                 reference: .precomputed))
+        XCTAssertEqual(plan["bf16_weights"], 248_879_616)
+        XCTAssertEqual(plan["gradients"], 497_759_232, "ZeRO-1 keeps the whole gradient")
+        XCTAssertEqual(plan["adamw_moments"], 8 * 31_109_952)
+        XCTAssertEqual(plan["reference_weights"], 0)
+        XCTAssertEqual(plan["reference_activations"], 0)
+        // ZeRO-1's reductions to each shard's owner: up to the whole gradient in flight.
+        XCTAssertEqual(plan["communication"], 497_759_232)
+        // 2 B × (dlogits M·V = 51,362,654 + activations N·4C = 3,145,728 + LM head input M·C = 784,896).
+        let scratch = 2 * (51_362_654 + 3_145_728 + 784_896)
+        XCTAssertEqual(plan["bf16_scratch"], scratch)
+        let runtime = MemoryPlan.runtimeBytes + MemoryPlan.mpiRuntimeBytes
+        XCTAssertEqual(plan["runtime"], runtime)
+        // Start of DPO: the state, a frozen reference (6 B per parameter with its bf16 copy), its
+        // forward buffers and the rounding scratch.
+        let state = 497_759_232 + 248_879_616 + 497_759_232 + 8 * 31_109_952 + runtime
+        XCTAssertEqual(plan["reference_precompute"], state + 746_638_848 + activations + scratch)
+        // Checkpoint on rank 0: the gathered moments and the writer's copy of them.
+        XCTAssertEqual(plan["checkpoint_save"], plan.stepBytes + 2 * 995_518_464)
+    }
+
+    /// A fresh run's precompute scored by the policy: the state and the policy's activations at the
+    /// precompute shape (here the training one, so no more than a step needs).
+    func testPrecomputeByThePolicy() {
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, reference: .precomputed,
+                                                 precomputeByPolicy: true))
+        XCTAssertEqual(plan["reference_precompute"], 4 * 497_759_232 + activations + MemoryPlan.runtimeBytes)
+        XCTAssertEqual(plan.peakBytes(rankZero: false), plan.stepBytes)
+    }
+
+    /// ZeRO-2 keeps a quarter of the gradient and fills buckets for the reduction; bf16 on the wire
+    /// holds a bfloat16 copy of every bucket (2 B per parameter) and halves the buckets in flight.
+    func testGPT2ZeroTwoAndBF16Wire() {
+        let zero2 = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 4, shape: longest, zero: 2, reference: .none))
+        XCTAssertEqual(zero2["gradients"], 4 * 31_109_952)
+        XCTAssertEqual(zero2["adamw_moments"], 8 * 31_109_952)
+        XCTAssertEqual(zero2["communication"], 4 * 26_214_400)
+        XCTAssertEqual(zero2["reference_weights"], 0)
+        let wire = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, wire: .bf16))
+        XCTAssertEqual(wire["communication"], 26_214_400 + 248_879_616)
+        let reduced = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, zero: 1, wire: .bf16))
+        XCTAssertEqual(reduced["communication"], 248_879_616 + 248_879_616, "in flight and staged, 2 B per parameter each")
+        let oneBucket = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, bucketCapMB: 0))
+        XCTAssertEqual(oneBucket["communication"], 497_759_232, "without buckets the whole gradient is one")
+    }
+
+    /// Checkpointed activations: 12 block inputs [N, C] of 786,432 floats and one block.
+    func testGPT2GradientCheckpointing() {
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, gradientCheckpointing: true))
+        XCTAssertEqual(plan["activations"], 12 * 4 * 786_432 + 4 * 18_878_464 + 290_397_528 + 16_368)
+    }
+
+    /// The planned shapes are the shapes `ScoringInput` packs: exactly for pairs of a given
+    /// shape, shared prompt or not; and at max_length the largest any pair can take (reached by
+    /// one-token prompts run unshared), never below a shared-prompt packing.
+    func testShapesAreScoringInputsPacking() {
+        func packed(_ pairs: Int, _ p: Int, _ c: Int, shared: Bool) -> ForwardShape {
+            let batch = MicroBatch(pairs: PreferencePair.synthetic(count: pairs, promptTokens: p, completionTokens: c,
+                                                                   vocabSize: 50_257, seed: 5), padID: 0)
+            return ForwardShape(ScoringInput(batch, options: ScoringOptions(sharedPrompt: shared)).input)
+        }
+        for (pairs, p, c) in [(1, 5, 7), (3, 64, 64), (2, 1, 30)] {
+            XCTAssertEqual(ForwardShape.pairs(pairs, promptTokens: p, completionTokens: c), packed(pairs, p, c, shared: true))
+            XCTAssertEqual(ForwardShape.pairs(pairs, promptTokens: p, completionTokens: c, sharedPrompt: false),
+                           packed(pairs, p, c, shared: false))
+        }
+        XCTAssertEqual(ForwardShape.longestPairs(3, maxLength: 40), packed(3, 1, 39, shared: false))
+        for p in [1, 2, 20, 39] {
+            let shape = packed(3, p, 40 - p, shared: true), longest = ForwardShape.longestPairs(3, maxLength: 40)
+            XCTAssertEqual(shape.union(longest), longest, "prompt \(p)")
+        }
+    }
+}
