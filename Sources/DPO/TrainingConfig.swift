@@ -150,6 +150,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Matmuls with bfloat16 inputs and float32 accumulation, as PyTorch's bf16 autocast (TRL's
     /// `bf16`); weights, gradients, AdamW and every other op stay float32 (see docs/training.md).
     public var bf16: Bool = false
+    /// Activation checkpointing (TRL's `gradient_checkpointing`): keep only each block's input in
+    /// the forward pass and recompute the block's activations in the backward pass; bit-identical
+    /// results for less memory and a longer step (see docs/training.md).
+    public var gradientCheckpointing: Bool = false
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
@@ -187,6 +191,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case zero, bucketCapMB = "bucket_cap_mb"
         case collectiveTimeout = "collective_timeout", gradCommDtype = "grad_comm_dtype"
         case bf16
+        case gradientCheckpointing = "gradient_checkpointing"
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 

@@ -190,6 +190,9 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Matmuls with bfloat16 inputs and float32 accumulation (PyTorch's bf16 autocast); everything else float32.")
     var bf16: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Keep only each block's input in the forward pass and recompute its activations in the backward pass: far less memory, a longer step, the same results.")
+    var gradientCheckpointing: Bool?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -267,6 +270,7 @@ struct TrainOptions: ParsableArguments {
         if let collectiveTimeout { config.collectiveTimeout = collectiveTimeout }
         if let gradCommDtype { config.gradCommDtype = gradCommDtype }
         if let bf16 { config.bf16 = bf16 }
+        if let gradientCheckpointing { config.gradientCheckpointing = gradientCheckpointing }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }
