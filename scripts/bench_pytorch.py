@@ -14,7 +14,7 @@ deep copy as the reference, and per step what DPOTrainer does with its defaults:
 With --bf16, both forwards and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), as
 the Trainer runs them with TRL's bf16=True on a CPU (backward follows the forward's dtypes).
 With --gradient-checkpointing, the policy recomputes each block's activations in backward
-(transformers' gradient_checkpointing_enable, as TRL's gradient_checkpointing=True).
+(transformers' activation checkpointing, as TRL's gradient_checkpointing=True).
 
 Random token ids (seeded), every pair a shared prompt of P tokens and two completions of C tokens.
 After the warm-up steps, the median of the timed steps is reported as one JSON line:
@@ -87,8 +87,11 @@ def main() -> None:
                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False)
     policy = GPT2LMHeadModel(config).train()
     reference = copy.deepcopy(policy).eval().requires_grad_(False)
-    if args.gradient_checkpointing:
-        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if args.gradient_checkpointing:  # transformers 5.x's name; 4.x calls it gradient_checkpointing_enable
+        if hasattr(policy, "activation_checkpointing_enable"):
+            policy.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW(policy.parameters(), lr=args.learning_rate, weight_decay=0.0)
 
     p, c, n = args.prompt_tokens, args.completion_tokens, args.pairs
