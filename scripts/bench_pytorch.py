@@ -13,6 +13,8 @@ deep copy as the reference, and per step what DPOTrainer does with its defaults:
 
 With --bf16, both forwards and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), as
 the Trainer runs them with TRL's bf16=True on a CPU (backward follows the forward's dtypes).
+With --gradient-checkpointing, the policy recomputes each block's activations in backward
+(transformers' activation checkpointing, as TRL's gradient_checkpointing=True).
 
 Random token ids (seeded), every pair a shared prompt of P tokens and two completions of C tokens.
 After the warm-up steps, the median of the timed steps is reported as one JSON line:
@@ -74,6 +76,8 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-6)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--bf16", action="store_true", help="autocast to bfloat16, as TRL's bf16=True")
+    parser.add_argument("--gradient-checkpointing", action="store_true",
+                        help="transformers' gradient checkpointing on the policy, as TRL's gradient_checkpointing=True")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -83,6 +87,11 @@ def main() -> None:
                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False)
     policy = GPT2LMHeadModel(config).train()
     reference = copy.deepcopy(policy).eval().requires_grad_(False)
+    if args.gradient_checkpointing:  # transformers 5.x's name; 4.x calls it gradient_checkpointing_enable
+        if hasattr(policy, "activation_checkpointing_enable"):
+            policy.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW(policy.parameters(), lr=args.learning_rate, weight_decay=0.0)
 
     p, c, n = args.prompt_tokens, args.completion_tokens, args.pairs
@@ -123,6 +132,7 @@ def main() -> None:
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
         "bf16": args.bf16,
+        "gradient_checkpointing": args.gradient_checkpointing,
     }))
 
 

@@ -57,8 +57,7 @@ public struct MemoryPlan: Sendable {
         let runtime = Item(name: "runtime", bytes: Self.runtimeBytes + (s.ranks > 1 ? Self.mpiRuntimeBytes : 0),
                            about: "runtime, BLAS and oneDNN (measured)" + (s.ranks > 1 ? " + MPI" : ""))
         let policyStorage: ActivationStorage = s.gradientCheckpointing ? .checkpointed : .everyBlock
-        // A frozen model's forward keeps every block in this version.
-        let referenceStorage = ActivationStorage.everyBlock
+        let referenceStorage = ActivationStorage.frozen
         components = state + [
             Item(name: "reference_weights", bytes: heldReference ? referenceWeights : 0,
                  about: s.reference == .live ? "frozen reference model" + (s.bf16 ? " and its bfloat16 copy" : "")
@@ -93,10 +92,17 @@ public struct MemoryPlan: Sendable {
             phases.append(Item(name: "reference_precompute", bytes: bytes,
                                about: "start of DPO: a frozen reference scores the data (every rank)"))
         }
-        // Rank 0 gathers the moments (ZeRO) and SafetensorsWriter copies each file's tensors.
-        let written = max(4 * p, 8 * p, s.keepsReferenceWeights ? 4 * pRef : 0)
-        phases.append(Item(name: "checkpoint_save", bytes: step + (s.zero >= 1 ? 8 * p : 0) + written,
-                           about: "rank 0 writing a checkpoint (tensor copies" + (s.zero >= 1 ? ", gathered moments)" : ")")))
+        // SafetensorsWriter copies the tensors of the file it writes. Rank 0 writes the model, the
+        // reference when it is kept, and the moments (with ZeRO only its shard: every rank writes
+        // its own, and no rank gathers them).
+        let moments = 8 * (s.zero >= 1 ? shard : p)
+        let written = max(4 * p, moments, s.keepsReferenceWeights ? 4 * pRef : 0)
+        phases.append(Item(name: "checkpoint_save", bytes: step + written,
+                           about: "rank 0 writing a checkpoint (the writer's copy of its largest file)"))
+        if s.zero >= 1 {
+            phases.append(Item(name: "checkpoint_shard_save", bytes: step + moments,
+                               about: "every rank writing its optimiser-state shard"))
+        }
         if s.generationPositions > 0 {
             let reload = s.reference == .live ? 0 : s.reference == .none ? 4 * p : referenceWeights
             let cache = max(Self.generationBytes(s.policy, positions: s.generationPositions),
@@ -112,7 +118,8 @@ public struct MemoryPlan: Sendable {
 
     /// A rank's peak: the largest of a step and the phases it goes through (rank 0 all of them).
     public func peakBytes(rankZero: Bool) -> Int {
-        phases.filter { rankZero || $0.name == "reference_precompute" }.map(\.bytes).reduce(stepBytes, max)
+        phases.filter { rankZero || ["reference_precompute", "checkpoint_shard_save"].contains($0.name) }
+            .map(\.bytes).reduce(stepBytes, max)
     }
 
     /// The peak of a node running `localRanks` ranks, one of them rank 0.

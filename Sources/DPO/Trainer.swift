@@ -54,6 +54,7 @@ public final class Trainer {
         self.data = data
         self.policy = policy
         policy.bf16 = config.bf16
+        policy.gradientCheckpointing = config.gradientCheckpointing
         self.communicator = communicator
         self.loadInitialModel = loadInitialModel
         let micro = config.microBatchSize ?? config.batchSize / communicator.size

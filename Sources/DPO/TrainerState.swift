@@ -45,6 +45,7 @@ extension TrainerState {
         "save_steps", "save_total_limit", "output_dir", "overwrite_output_dir", "ref_cache_dir", "max_steps", "epochs", "data", "eval_data",
         "tokenizer", "chat_template", "fail_at_step", "fail_rank",
         "generate_during_eval", "max_new_tokens",
+        "gradient_checkpointing",  // the same numbers, bit for bit: only the memory and the time change
     ]
 
     /// Refuses to resume a run whose settings differ from the saved run's in a way that changes

@@ -151,8 +151,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Matmuls with bfloat16 inputs and float32 accumulation, as PyTorch's bf16 autocast (TRL's
     /// `bf16`); weights, gradients, AdamW and every other op stay float32 (see docs/training.md).
     public var bf16: Bool = false
-    /// Activation checkpointing (TRL's name): the forward pass keeps each block's input, the
-    /// backward pass recomputes one block's activations at a time (less memory, more compute).
+    /// Activation checkpointing (TRL's `gradient_checkpointing`): keep only each block's input in
+    /// the forward pass and recompute the block's activations in the backward pass; bit-identical
+    /// results for less memory and a longer step (see docs/training.md).
     public var gradientCheckpointing: Bool = false
 
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.

@@ -26,47 +26,24 @@ public struct ForwardShape: Equatable, Sendable {
     }
 }
 
-/// Which blocks' activations a forward pass keeps for the backward pass.
+/// Which activations a model keeps (see `GPT2Activations`).
 public enum ActivationStorage: String, Sendable {
-    /// Every block's activations (`BlockActivations` × n_layer): a plain forward pass; in this
-    /// version also a frozen model's.
+    /// A trainable model: every block's activations, for the backward pass.
     case everyBlock
-    /// Activation checkpointing (`--gradient-checkpointing`): each block's input `[N, C]` and one
-    /// block's activations, recomputed block by block in the backward pass.
+    /// A trainable model with activation checkpointing (`--gradient-checkpointing`): each block's
+    /// input `[N, C]` and one block's activations, recomputed block by block in the backward pass.
     case checkpointed
+    /// A frozen model (the reference): one residual and one block, no backward buffers.
+    case frozen
 }
 
-/// Bytes of the activation buffers of one model (`GPT2Activations`), from the same per-buffer
-/// counts, so an estimate follows the code: the memory plan's activation terms all come from here.
+/// Bytes of one model's activation buffers: the memory plan's activation terms all come from
+/// here, and here from `GPT2Model.activationBytes`, the count the model allocates by.
 public enum ActivationMemory {
-    /// Bytes of one block's saved activations (`BlockActivations`): ln1, atty, res2, ln2, res3
-    /// [N, C]; qkv [N, 3C]; fch, fchGelu [N, n_inner]; att [NH, P]; four LayerNorm statistics [N].
-    public static func blockBytes(shape: ForwardShape, config: GPT2Config) -> Int {
-        let n = shape.rows, c = config.nEmbd
-        let floats = 5 * n * c + 3 * n * c + 2 * n * config.nInner + config.nHead * shape.probabilitiesPerHead + 4 * n
-        return 4 * floats
-    }
-
-    /// Bytes of the buffers outside the blocks: encoded, lnf, scratch, dres, dln, datty [N, C];
-    /// lnfMean, lnfRstd [N]; dqkv [N, 3C]; dfch, dfchGelu [N, n_inner]; selected, dselected [M, C];
-    /// logits [M, V]; lse, logp, logitSums, dlogp [M]; datt [NH, P]; and the Int32 token, position,
-    /// target-row and target ids.
-    public static func sharedBytes(shape: ForwardShape, config: GPT2Config) -> Int {
-        let n = shape.rows, m = shape.targets, c = config.nEmbd
-        let floats = 6 * n * c + 2 * n + 3 * n * c + 2 * n * config.nInner + 2 * m * c + m * config.vocabSize + 4 * m
-            + config.nHead * shape.probabilitiesPerHead
-        return 4 * floats + 4 * (2 * n + 2 * m)
-    }
-
     /// Bytes of a model's activation buffers after a forward pass of `shape`, keeping `storage`.
     public static func bytes(shape: ForwardShape, config: GPT2Config, storage: ActivationStorage) -> Int {
-        let blocks: Int
-        switch storage {
-        case .everyBlock:
-            blocks = config.nLayer * blockBytes(shape: shape, config: config)
-        case .checkpointed:
-            blocks = config.nLayer * 4 * shape.rows * config.nEmbd + blockBytes(shape: shape, config: config)
-        }
-        return blocks + sharedBytes(shape: shape, config: config)
+        GPT2Model.activationBytes(config: config, rows: shape.rows, probabilitiesPerHead: shape.probabilitiesPerHead,
+                                  targets: shape.targets, trainable: storage != .frozen,
+                                  checkpointing: storage == .checkpointed)
     }
 }

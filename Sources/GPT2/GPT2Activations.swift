@@ -1,11 +1,12 @@
 import Kernels
 
-/// Saved activations of one transformer block (inputs of every op the backward pass needs).
+/// Activations of one transformer block that its backward pass reads (inputs of every op).
+/// The block's input and output live in `GPT2Activations.residuals`.
 ///
-/// Shapes (N = B·T rows): ln1, atty, res2, ln2, res3 [N, C]; qkv [N, 3C]; fch, fchGelu [N, 4C];
+/// Shapes (N = rows): ln1, atty, res2, ln2 [N, C]; qkv [N, 3C]; fch, fchGelu [N, 4C];
 /// att [NH, P] (P = probabilities per head, see `AttentionSpans`); ln1Mean, ln1Rstd, ln2Mean, ln2Rstd [N].
 final class BlockActivations {
-    let ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, res3: FloatBuffer
+    let ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: FloatBuffer
 
     init(rows n: Int, attention: Int, config: GPT2Config) {
         let c = config.nEmbd
@@ -21,42 +22,23 @@ final class BlockActivations {
         ln2Rstd = FloatBuffer(count: n)
         fch = FloatBuffer(count: n * config.nInner)
         fchGelu = FloatBuffer(count: n * config.nInner)
-        res3 = FloatBuffer(count: n * c)
+    }
+
+    /// Floats of one block's buffers (as `init` allocates them).
+    static func floats(rows n: Int, attention: Int, config: GPT2Config) -> Int {
+        n * (7 * config.nEmbd + 2 * config.nInner + 4) + attention
     }
 }
 
-/// Every buffer of one forward and backward pass, sized once for the largest shape seen and
-/// reused, so steady-state steps allocate nothing.
+/// The backward pass's working buffers (a trainable model only).
 ///
-/// Shapes: encoded, lnf, scratch, dres, dln, datty [N, C]; lnfMean, lnfRstd [N];
-/// dqkv [N, 3C]; dfch, dfchGelu [N, 4C]; selected, dselected [M, C]; logits [M, V];
-/// lse, logp, logitSums, dlogp [M]; tokens, positions [N]; targetRows, targets [M];
-/// datt [NH, P] (attention backward's scratch, at least NH × the largest probability block).
-final class GPT2Activations {
-    let rowCapacity: Int, attentionCapacity: Int, targetCapacity: Int
-    let blocks: [BlockActivations]
-    let encoded, lnf, lnfMean, lnfRstd, scratch: FloatBuffer
-    let selected, logits, lse, logp, logitSums: FloatBuffer
+/// Shapes: dres, dln, datty [N, C]; dqkv [N, 3C]; dfch, dfchGelu [N, 4C]; dselected [M, C];
+/// dlogp [M]; datt [NH, P] (attention backward's scratch, at least NH × the largest probability block).
+final class BackwardBuffers {
     let dres, dln, datty, dqkv, dfch, dfchGelu, dselected, dlogp, datt: FloatBuffer
-    var tokens: [Int32] = [], positions: [Int32] = [], targetRows: [Int32] = [], targets: [Int32] = []
-    var spans = AttentionSpans()
 
     init(rows n: Int, attention: Int, targets m: Int, config: GPT2Config) {
-        rowCapacity = n
-        attentionCapacity = attention
-        targetCapacity = m
         let c = config.nEmbd
-        blocks = (0..<config.nLayer).map { _ in BlockActivations(rows: n, attention: attention, config: config) }
-        encoded = FloatBuffer(count: n * c)
-        lnf = FloatBuffer(count: n * c)
-        lnfMean = FloatBuffer(count: n)
-        lnfRstd = FloatBuffer(count: n)
-        scratch = FloatBuffer(count: n * c)
-        selected = FloatBuffer(count: m * c)
-        logits = FloatBuffer(count: m * config.vocabSize)
-        lse = FloatBuffer(count: m)
-        logp = FloatBuffer(count: m)
-        logitSums = FloatBuffer(count: m)
         dres = FloatBuffer(count: n * c)
         dln = FloatBuffer(count: n * c)
         datty = FloatBuffer(count: n * c)
@@ -68,20 +50,90 @@ final class GPT2Activations {
         datt = FloatBuffer(count: attention)
     }
 
-    func fits(rows n: Int, attention: Int, targets m: Int) -> Bool {
-        n <= rowCapacity && attention <= attentionCapacity && m <= targetCapacity
+    /// Floats of these buffers (as `init` allocates them).
+    static func floats(rows n: Int, attention: Int, targets m: Int, config: GPT2Config) -> Int {
+        n * (6 * config.nEmbd + 2 * config.nInner) + m * (config.nEmbd + 1) + attention
+    }
+}
+
+/// Every buffer of one forward and backward pass, sized once for the largest shape seen and
+/// reused, so steady-state steps allocate nothing. What is kept depends on the model:
+/// - trainable: `residuals` holds every block's input and the last block's output, and `blocks`
+///   every block's activations;
+/// - trainable with checkpointing: the same `residuals`, but `blocks` is one block that each block
+///   fills in turn, in the forward pass and again (recomputed from its input) in the backward pass;
+/// - frozen: one residual, which every block reads and overwrites in place, and one block.
+///
+/// Shapes: residuals, lnf, scratch [N, C]; lnfMean, lnfRstd [N]; selected [M, C]; logits [M, V];
+/// lse, logp, logitSums [M]; tokens, positions [N]; targetRows, targets [M].
+final class GPT2Activations {
+    let rowCapacity: Int, attentionCapacity: Int, targetCapacity: Int
+    /// The residual stream: block l reads `residual(l)` and writes `residual(l + 1)`; the first
+    /// holds the embeddings, the last feeds ln_f.
+    let residuals: [FloatBuffer]
+    /// Every block's activations, or one block that every block uses (`keepsEveryBlock` false).
+    let blocks: [BlockActivations]
+    let lnf, lnfMean, lnfRstd, scratch: FloatBuffer
+    let selected, logits, lse, logp, logitSums: FloatBuffer
+    /// Buffers of the backward pass, nil for a frozen model.
+    let backward: BackwardBuffers?
+    var tokens: [Int32] = [], positions: [Int32] = [], targetRows: [Int32] = [], targets: [Int32] = []
+    var spans = AttentionSpans()
+
+    init(rows n: Int, attention: Int, targets m: Int, config: GPT2Config, trainable: Bool, checkpointing: Bool) {
+        rowCapacity = n
+        attentionCapacity = attention
+        targetCapacity = m
+        let c = config.nEmbd
+        let shape = Self.counts(config: config, trainable: trainable, checkpointing: checkpointing)
+        residuals = (0..<shape.residuals).map { _ in FloatBuffer(count: n * c) }
+        blocks = (0..<shape.blocks).map { _ in BlockActivations(rows: n, attention: attention, config: config) }
+        lnf = FloatBuffer(count: n * c)
+        lnfMean = FloatBuffer(count: n)
+        lnfRstd = FloatBuffer(count: n)
+        scratch = FloatBuffer(count: n * c)
+        selected = FloatBuffer(count: m * c)
+        logits = FloatBuffer(count: m * config.vocabSize)
+        lse = FloatBuffer(count: m)
+        logp = FloatBuffer(count: m)
+        logitSums = FloatBuffer(count: m)
+        backward = trainable ? BackwardBuffers(rows: n, attention: attention, targets: m, config: config) : nil
     }
 
-    /// Bytes of every buffer held: the float buffers of the blocks and of the pass (found by
-    /// reflection, so a buffer added later counts too) and the Int32 ids of the last input.
-    var allocatedBytes: Int {
-        func floats(_ object: Any) -> Int {
-            Mirror(reflecting: object).children.reduce(0) { sum, child in
-                if let buffer = child.value as? FloatBuffer { return sum + buffer.count }
-                if let blocks = child.value as? [BlockActivations] { return sum + blocks.reduce(0) { $0 + floats($1) } }
-                return sum
-            }
-        }
-        return 4 * floats(self) + 4 * (tokens.count + positions.count + targetRows.count + targets.count)
+    /// How many residual buffers and block activations a model keeps (see the type's comment).
+    static func counts(config: GPT2Config, trainable: Bool, checkpointing: Bool) -> (residuals: Int, blocks: Int) {
+        (trainable ? config.nLayer + 1 : 1, trainable && !checkpointing ? config.nLayer : 1)
+    }
+
+    /// Floats of every buffer `init` allocates for these arguments.
+    static func floats(rows n: Int, attention: Int, targets m: Int, config: GPT2Config,
+                       trainable: Bool, checkpointing: Bool) -> Int {
+        let c = config.nEmbd
+        let shape = counts(config: config, trainable: trainable, checkpointing: checkpointing)
+        return shape.residuals * n * c
+            + shape.blocks * BlockActivations.floats(rows: n, attention: attention, config: config)
+            + n * (2 * c + 2) + m * (c + config.vocabSize + 3)
+            + (trainable ? BackwardBuffers.floats(rows: n, attention: attention, targets: m, config: config) : 0)
+    }
+
+    /// Whether `blocks` holds every block's activations; if not, backward recomputes each block's.
+    var keepsEveryBlock: Bool { blocks.count == residuals.count - 1 }
+
+    /// The input of block `l` (`l` = nLayer: the last block's output).
+    func residual(_ l: Int) -> UnsafeMutablePointer<Float> { residuals[residuals.count == 1 ? 0 : l].base }
+
+    /// Where block `l`'s activations go.
+    func block(_ l: Int) -> BlockActivations { blocks[blocks.count == 1 ? 0 : l] }
+
+    /// Floats of every buffer held, found by reflection so that no buffer goes uncounted.
+    var allocatedFloats: Int { Self.floats(in: self) }
+
+    private static func floats(in value: Any) -> Int {
+        if let buffer = value as? FloatBuffer { return buffer.count }
+        return Mirror(reflecting: value).children.reduce(0) { $0 + floats(in: $1.value) }
+    }
+
+    func fits(rows n: Int, attention: Int, targets m: Int) -> Bool {
+        n <= rowCapacity && attention <= attentionCapacity && m <= targetCapacity
     }
 }

@@ -39,6 +39,31 @@ public final class GPT2Model {
             weights16Current = false
         }
     }
+    /// Activation checkpointing (TRL's `gradient_checkpointing`): the forward pass keeps only each
+    /// block's input ([N, C] per block) and one block's activations, which every block fills in
+    /// turn; `backward` recomputes each block's activations from its input, with the same calls,
+    /// just before that block's backward. Gradients are bit-identical to a pass without it; the
+    /// cost is a second forward pass of every block but its last matmul. Only a trainable model
+    /// keeps anything per block: a frozen one always keeps one residual and one block.
+    /// Changing it releases the activations (the next `forward` allocates them).
+    public var gradientCheckpointing = false {
+        didSet { if gradientCheckpointing != oldValue { acts = nil } }
+    }
+
+    /// Bytes of the activation buffers `forward` (and `backward`) of a model of `config` allocate
+    /// for an input of `rows` rows, `probabilitiesPerHead` attention probabilities per head
+    /// (`AttentionSpans.probabilitiesPerHead` of the input's layout) and `targets` scored rows,
+    /// for a trainable model (`trainable`, with `checkpointing` as `gradientCheckpointing`) or a
+    /// frozen one. Exactly what the model allocates (a model keeps the largest shape it has seen).
+    public static func activationBytes(config: GPT2Config, rows: Int, probabilitiesPerHead: Int, targets: Int,
+                                       trainable: Bool, checkpointing: Bool) -> Int {
+        4 * GPT2Activations.floats(rows: rows, attention: config.nHead * probabilitiesPerHead, targets: targets,
+                                   config: config, trainable: trainable, checkpointing: checkpointing)
+    }
+
+    /// Bytes of the activation buffers this model holds now (0 before the first `forward`).
+    public var allocatedActivationBytes: Int { 4 * (acts?.allocatedFloats ?? 0) }
+
     /// The bfloat16 copy of `parameters` with `bf16`, rounded at the first forward pass after
     /// `parametersChanged()`.
     private var weights16: UnsafeMutablePointer<UInt16>?
@@ -90,55 +115,32 @@ public final class GPT2Model {
     public func forward(_ input: GPT2Input) throws -> UnsafeBufferPointer<Float> {
         try input.validate(for: config)
         let n = input.rows, m = input.targets.count
-        let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
-        let a = activations(rows: n, attention: nh * input.spans.probabilitiesPerHead, targets: m)
+        let c = config.nEmbd, v = config.vocabSize
+        let a = activations(rows: n, attention: config.nHead * input.spans.probabilitiesPerHead, targets: m)
         a.tokens = input.tokens
         a.positions = input.positions
         a.targetRows = input.targetRows
         a.targets = input.targets
         a.spans = input.spans
         let p = parameters.base
-        let eps = config.layerNormEpsilon
         if let weights16, !weights16Current {
             BFloat16.round(p, into: weights16, count: layout.count)
             weights16Current = true
         }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
-                embeddingForward(out: a.encoded.base, tokens: tok.baseAddress!, positions: pos.baseAddress!,
+                embeddingForward(out: a.residual(0), tokens: tok.baseAddress!, positions: pos.baseAddress!,
                                  wte: p + layout.wte, wpe: p + layout.wpe, rows: n, channels: c)
             }
         }
-        try check(a.encoded, n * c, "embedding (wte + wpe)")
-        for (l, w) in layout.blocks.enumerated() {
-            let s = a.blocks[l]
-            let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
-            layerNormForward(out: s.ln1.base, mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, inp: input,
-                             weight: p + w.ln1Weight, bias: p + w.ln1Bias, rows: n, channels: c, epsilon: eps)
-            matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
-                          rows: n, inChannels: c, outChannels: 3 * c, weight16: weight16(w.qkvWeight))
-            attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
-                             spans: a.spans, channels: c, heads: nh)
-            matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
-                          bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c, weight16: weight16(w.attnProjWeight))
-            residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
-            try check(s.qkv, n * 3 * c, "h.\(l).attn.c_attn")
-            try check(s.atty, n * c, "h.\(l).attn (softmax attention)")
-            try check(s.res2, n * c, "h.\(l).attn.c_proj + residual")
-            layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
-                             weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
-            matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
-                          rows: n, inChannels: c, outChannels: inner, weight16: weight16(w.fcWeight))
-            geluForward(out: s.fchGelu.base, inp: s.fch.base, count: n * inner)
-            matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
-                          bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c, weight16: weight16(w.fcProjWeight))
-            residualForward(out: s.res3.base, a: s.res2.base, b: a.scratch.base, count: n * c)
-            try check(s.fchGelu, n * inner, "h.\(l).mlp.c_fc + gelu")
-            try check(s.res3, n * c, "h.\(l).mlp.c_proj + residual")
+        try check(a.residual(0), n * c, "embedding (wte + wpe)")
+        for l in 0..<config.nLayer {
+            blockForward(l, a, rows: n)
+            try checkBlock(l, a, rows: n)
         }
-        let last = config.nLayer == 0 ? a.encoded.base : a.blocks[config.nLayer - 1].res3.base
-        layerNormForward(out: a.lnf.base, mean: a.lnfMean.base, rstd: a.lnfRstd.base, inp: last,
-                         weight: p + layout.lnfWeight, bias: p + layout.lnfBias, rows: n, channels: c, epsilon: eps)
+        layerNormForward(out: a.lnf.base, mean: a.lnfMean.base, rstd: a.lnfRstd.base, inp: a.residual(config.nLayer),
+                         weight: p + layout.lnfWeight, bias: p + layout.lnfBias, rows: n, channels: c,
+                         epsilon: config.layerNormEpsilon)
         a.targetRows.withUnsafeBufferPointer { rows in
             for (i, row) in rows.enumerated() {
                 (a.selected.base + i * c).update(from: a.lnf.base + Int(row) * c, count: c)
@@ -149,15 +151,52 @@ public final class GPT2Model {
                                lse: a.lse.base, inp: a.selected.base, wte: p + layout.wte,
                                targets: tg.baseAddress!, rows: m, channels: c, vocab: v, wte16: weight16(layout.wte))
         }
-        try check(a.lnf, n * c, "ln_f")
-        try check(a.logp, m, "lm_head log-probs")
+        try check(a.lnf.base, n * c, "ln_f")
+        try check(a.logp.base, m, "lm_head log-probs")
         return UnsafeBufferPointer(start: a.logp.base, count: m)
     }
 
-    private func check(_ buffer: FloatBuffer, _ count: Int, _ layer: @autoclosure () -> String) throws {
+    /// Block `l` of the forward pass: from its input `a.residual(l)`, its activations into
+    /// `a.block(l)` and its output into `a.residual(l + 1)` (which may be its input: the input is
+    /// last read before the output is written). With `recomputing` (backward, checkpointing), the
+    /// same calls stop at `fchGelu`, the last activation backward reads, and write no output.
+    private func blockForward(_ l: Int, _ a: GPT2Activations, rows n: Int, recomputing: Bool = false) {
+        let c = config.nEmbd, nh = config.nHead, inner = config.nInner, eps = config.layerNormEpsilon
+        let p = parameters.base, w = layout.blocks[l], s = a.block(l), input = a.residual(l)
+        layerNormForward(out: s.ln1.base, mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, inp: input,
+                         weight: p + w.ln1Weight, bias: p + w.ln1Bias, rows: n, channels: c, epsilon: eps)
+        matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
+                      rows: n, inChannels: c, outChannels: 3 * c, weight16: weight16(w.qkvWeight))
+        attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
+                         spans: a.spans, channels: c, heads: nh)
+        matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
+                      bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c, weight16: weight16(w.attnProjWeight))
+        residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
+        layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
+                         weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
+        matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
+                      rows: n, inChannels: c, outChannels: inner, weight16: weight16(w.fcWeight))
+        geluForward(out: s.fchGelu.base, inp: s.fch.base, count: n * inner)
+        guard !recomputing else { return }
+        matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
+                      bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c, weight16: weight16(w.fcProjWeight))
+        residualForward(out: a.residual(l + 1), a: s.res2.base, b: a.scratch.base, count: n * c)
+    }
+
+    /// Debug mode's checks of block `l` just after its forward pass, in the order its layers ran.
+    private func checkBlock(_ l: Int, _ a: GPT2Activations, rows n: Int) throws {
+        let s = a.block(l), c = config.nEmbd
+        try check(s.qkv.base, n * 3 * c, "h.\(l).attn.c_attn")
+        try check(s.atty.base, n * c, "h.\(l).attn (softmax attention)")
+        try check(s.res2.base, n * c, "h.\(l).attn.c_proj + residual")
+        try check(s.fchGelu.base, n * config.nInner, "h.\(l).mlp.c_fc + gelu")
+        try check(a.residual(l + 1), n * c, "h.\(l).mlp.c_proj + residual")
+    }
+
+    private func check(_ values: UnsafePointer<Float>, _ count: Int, _ layer: @autoclosure () -> String) throws {
         guard checksFinite else { return }
-        if let index = (0..<count).first(where: { !buffer.base[$0].isFinite }) {
-            throw NonFiniteValue(place: layer(), index: index, value: buffer.base[index])
+        if let index = (0..<count).first(where: { !values[$0].isFinite }) {
+            throw NonFiniteValue(place: layer(), index: index, value: values[index])
         }
     }
 
@@ -179,9 +218,6 @@ public final class GPT2Model {
         UnsafeBufferPointer(start: acts!.logitSums.base, count: acts!.targets.count)
     }
 
-    /// Bytes of the activation buffers, as sized by the largest forward pass so far (0 before the first).
-    public var activationBytes: Int { acts?.allocatedBytes ?? 0 }
-
     /// Backpropagates `dlogp[m] = ∂loss/∂logp[m]` from the last forward pass and *adds* the
     /// parameter gradients to `gradients` (so micro-steps accumulate).
     public func backward(dlogp: UnsafeBufferPointer<Float>) {
@@ -191,53 +227,52 @@ public final class GPT2Model {
         let n = a.tokens.count, m = a.targets.count
         precondition(dlogp.count == m, "backward: \(dlogp.count) gradients for \(m) targets")
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
-        let p = parameters.base, g = grads.base
-        a.dlogp.base.update(from: dlogp.baseAddress!, count: m)
-        a.dselected.base.update(repeating: 0, count: m * c)
+        let p = parameters.base, g = grads.base, b = a.backward!
+        b.dlogp.base.update(from: dlogp.baseAddress!, count: m)
+        b.dselected.base.update(repeating: 0, count: m * c)
         a.targets.withUnsafeBufferPointer { tg in
-            logProbHeadBackward(dinp: a.dselected.base, dwte: g + layout.wte, logits: a.logits.base,
-                                dlogp: a.dlogp.base, lse: a.lse.base, inp: a.selected.base,
+            logProbHeadBackward(dinp: b.dselected.base, dwte: g + layout.wte, logits: a.logits.base,
+                                dlogp: b.dlogp.base, lse: a.lse.base, inp: a.selected.base,
                                 wte: p + layout.wte, targets: tg.baseAddress!, rows: m, channels: c, vocab: v,
                                 wte16: weight16(layout.wte))
         }
-        a.dln.base.update(repeating: 0, count: n * c)
+        b.dln.base.update(repeating: 0, count: n * c)
         a.targetRows.withUnsafeBufferPointer { rows in
             for (i, row) in rows.enumerated() {
-                accumulate(a.dln.base + Int(row) * c, a.dselected.base + i * c, count: c)
+                accumulate(b.dln.base + Int(row) * c, b.dselected.base + i * c, count: c)
             }
         }
-        a.dres.base.update(repeating: 0, count: n * c)
-        let last = config.nLayer == 0 ? a.encoded.base : a.blocks[config.nLayer - 1].res3.base
-        layerNormBackward(dinp: a.dres.base, dweight: g + layout.lnfWeight, dbias: g + layout.lnfBias,
-                          dout: a.dln.base, inp: last, weight: p + layout.lnfWeight,
+        b.dres.base.update(repeating: 0, count: n * c)
+        layerNormBackward(dinp: b.dres.base, dweight: g + layout.lnfWeight, dbias: g + layout.lnfBias,
+                          dout: b.dln.base, inp: a.residual(config.nLayer), weight: p + layout.lnfWeight,
                           mean: a.lnfMean.base, rstd: a.lnfRstd.base, rows: n, channels: c)
         onGradientsFinal?(layout.lnfWeight)
         for (l, w) in layout.blocks.enumerated().reversed() {
-            let s = a.blocks[l]
-            let input = l == 0 ? a.encoded.base : a.blocks[l - 1].res3.base
-            // res3 = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂res3 and becomes ∂/∂res2.
-            matmulBackward(dinp: a.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
-                           dout: a.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
+            if !a.keepsEveryBlock { blockForward(l, a, rows: n, recomputing: true) }
+            let s = a.block(l), input = a.residual(l)
+            // output = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂output and becomes ∂/∂res2.
+            matmulBackward(dinp: b.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
+                           dout: b.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
                            rows: n, inChannels: inner, outChannels: c, overwritingInput: true, weight16: weight16(w.fcProjWeight))
-            geluBackward(dinp: a.dfch.base, dout: a.dfchGelu.base, inp: s.fch.base, count: n * inner)
-            matmulBackward(dinp: a.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
-                           dout: a.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
+            geluBackward(dinp: b.dfch.base, dout: b.dfchGelu.base, inp: s.fch.base, count: n * inner)
+            matmulBackward(dinp: b.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
+                           dout: b.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
                            rows: n, inChannels: c, outChannels: inner, overwritingInput: true, weight16: weight16(w.fcWeight))
-            layerNormBackward(dinp: a.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
-                              dout: a.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
+            layerNormBackward(dinp: b.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
+                              dout: b.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
                               mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, rows: n, channels: c)
             // res2 = input + attnProj(attention(qkv(ln1(input)))): dres becomes ∂/∂input.
-            matmulBackward(dinp: a.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
-                           dout: a.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
+            matmulBackward(dinp: b.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
+                           dout: b.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
                            rows: n, inChannels: c, outChannels: c, overwritingInput: true, weight16: weight16(w.attnProjWeight))
-            a.dqkv.base.update(repeating: 0, count: n * 3 * c)
-            attentionBackward(dqkv: a.dqkv.base, dout: a.datty.base, att: s.att.base, qkv: s.qkv.base,
-                              scratch: a.datt.base, spans: a.spans, channels: c, heads: nh)
-            matmulBackward(dinp: a.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
-                           dout: a.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
+            b.dqkv.base.update(repeating: 0, count: n * 3 * c)
+            attentionBackward(dqkv: b.dqkv.base, dout: b.datty.base, att: s.att.base, qkv: s.qkv.base,
+                              scratch: b.datt.base, spans: a.spans, channels: c, heads: nh)
+            matmulBackward(dinp: b.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
+                           dout: b.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
                            rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true, weight16: weight16(w.qkvWeight))
-            layerNormBackward(dinp: a.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
-                              dout: a.dln.base, inp: input, weight: p + w.ln1Weight,
+            layerNormBackward(dinp: b.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
+                              dout: b.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)
             // The key bias adds q·b_k to every score of a query, which softmax cancels: its
             // gradient is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding
@@ -247,7 +282,7 @@ public final class GPT2Model {
         }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
-                embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: a.dres.base,
+                embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: b.dres.base,
                                   tokens: tok.baseAddress!, positions: pos.baseAddress!, rows: n, channels: c)
             }
         }
@@ -259,7 +294,8 @@ public final class GPT2Model {
         let rows = max(n, acts?.rowCapacity ?? 0), att = max(attention, acts?.attentionCapacity ?? 0)
         let targets = max(m, acts?.targetCapacity ?? 0)
         acts = nil  // release the old buffers before allocating the larger ones
-        let grown = GPT2Activations(rows: rows, attention: att, targets: targets, config: config)
+        let grown = GPT2Activations(rows: rows, attention: att, targets: targets, config: config,
+                                    trainable: gradients != nil, checkpointing: gradientCheckpointing)
         acts = grown
         return grown
     }

@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
               dpo-ddp bench --full-logits --no-shared-prompt
               dpo-ddp bench --precompute-ref --no-baseline
               dpo-ddp bench --bf16
+              dpo-ddp bench --model gpt2-medium --gradient-checkpointing --no-baseline
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 1
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 2
@@ -86,6 +87,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Our step as `train --bf16` (bfloat16 matmul inputs), the baseline under torch.autocast to bfloat16.")
     var bf16 = false
 
+    @Flag(help: "Our policy as `train --gradient-checkpointing` (recomputes each block's activations in backward), the baseline with transformers' gradient checkpointing.")
+    var gradientCheckpointing = false
+
     func validate() throws {
         for (name, value) in [("pairs", pairs), ("prompt-tokens", promptTokens), ("completion-tokens", completionTokens),
                               ("steps", steps)] where value < 1 {
@@ -120,7 +124,8 @@ struct BenchCommand: ParsableCommand {
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef, bf16: bf16,
                                      zero: zero, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
-                                     wire: gradCommDtype, seed: seed, communicator: communicator)
+                                     wire: gradCommDtype, seed: seed, gradientCheckpointing: gradientCheckpointing,
+                                     communicator: communicator)
         let flops = StepFLOPs(config: bench.policy.config)
         let plan = memoryPlan(bench: bench, options: options, ranks: ranks)
         if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
@@ -164,12 +169,13 @@ struct BenchCommand: ParsableCommand {
             optimizerStateBytes: Int(perRank[3].max()!),
             referencePrecomputeSeconds: bench.precomputeSeconds,
             estimatedBytes: Dictionary(uniqueKeysWithValues: plan.components.map { ($0.name, $0.bytes) }),
-            estimatedPerRankBytes: plan.stepBytes, policyActivationBytes: bench.policy.activationBytes,
+            estimatedPerRankBytes: plan.stepBytes, policyActivationBytes: bench.policy.allocatedActivationBytes,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
                                  allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
                                  optimizerStateBytes: Int(perRank[3][r]))
             })
+        result.gradientCheckpointing = gradientCheckpointing
         if isRoot { baseline(into: &result, config: bench.policy.config) }
         return result
     }
@@ -190,6 +196,7 @@ struct BenchCommand: ParsableCommand {
             + (noSharedPrompt ? ", prompt run twice per pair" : ", prompt shared by each pair's completions")
             + (precomputeRef ? ", precomputed reference" : ", live reference model")
             + (bf16 ? ", bf16 matmuls (baseline: torch.autocast bfloat16)" : ", float32")
+            + (gradientCheckpointing ? ", gradient checkpointing" : "")
         var lines = [
             "dpo-ddp bench: \(model) (\(GPT2Layout(config).count) parameters, N = \(flops.nonEmbeddingParameters) "
                 + "outside the embeddings), \(ranks) rank(s) x \(KernelThreads.count) thread(s), OpenBLAS \(BLASCore.current)",
@@ -220,7 +227,7 @@ struct BenchCommand: ParsableCommand {
                          "--steps", steps, "--warmup", warmup, "--threads", result.threadsPerRank, "--seed", seed,
                          "--n-layer", config.nLayer, "--n-head", config.nHead, "--n-embd", config.nEmbd,
                          "--n-positions", config.nPositions, "--vocab-size", config.vocabSize].map { "\($0)" }
-            + (bf16 ? ["--bf16"] : [])
+            + (bf16 ? ["--bf16"] : []) + (gradientCheckpointing ? ["--gradient-checkpointing"] : [])
         switch PyTorchBaseline.run(script: baselineScript, arguments: arguments) {
         case let .success(pytorch):
             result.pytorch = pytorch

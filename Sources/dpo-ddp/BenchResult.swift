@@ -88,6 +88,8 @@ struct BenchResult: Encodable {
     var ratioPairsPerSecond: Double?
     /// Ours / PyTorch, peak RSS.
     var ratioPeakRss: Double?
+    /// The policy recomputed each block's activations in backward (`--gradient-checkpointing`).
+    var gradientCheckpointing = false
 
     /// The JSON line.
     var json: String {

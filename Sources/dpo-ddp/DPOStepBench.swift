@@ -26,11 +26,14 @@ final class DPOStepBench {
     /// Loads (or initialises from `seed`) the policy, broadcasts rank 0's weights, makes this
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
-    /// policy, so no second model is ever allocated). With `bf16` both run as `train --bf16`.
+    /// policy, so no second model is ever allocated). With `bf16` both run as `train --bf16`, with
+    /// `gradientCheckpointing` the policy as `train --gradient-checkpointing`.
     init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, bf16: Bool, zero: Int,
-         bucketElements: Int?, wire: WireFormat, seed: Int, communicator: any Communicator) throws {
+         bucketElements: Int?, wire: WireFormat, seed: Int, gradientCheckpointing: Bool = false,
+         communicator: any Communicator) throws {
         policy = try RunInputs.model(model, seed: seed, trainable: true)
         policy.bf16 = bf16
+        policy.gradientCheckpointing = gradientCheckpointing
         try communicator.broadcast(policy.parameters.buffer, root: 0)
         guard shape.sequenceLength <= policy.config.nPositions else {
             throw TrainingError("--prompt-tokens + --completion-tokens = \(shape.sequenceLength) exceeds the model's "

@@ -14,6 +14,8 @@ enum PyTorchBaseline {
         var threads: Int
         /// Whether it ran under torch.autocast to bfloat16.
         var bf16: Bool?
+        /// Whether the policy ran with transformers' gradient checkpointing.
+        var gradientCheckpointing: Bool?
     }
 
     /// Runs `python3 script arguments...`: the baseline, or why it is missing.

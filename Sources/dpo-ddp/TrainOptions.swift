@@ -190,7 +190,7 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Matmuls with bfloat16 inputs and float32 accumulation (PyTorch's bf16 autocast); everything else float32.")
     var bf16: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Activation checkpointing: keep each block's input, recompute its activations in the backward pass (less memory).")
+    @Flag(inversion: .prefixedNo, help: "Keep only each block's input in the forward pass and recompute its activations in the backward pass: far less memory, a longer step, the same results.")
     var gradientCheckpointing: Bool?
 
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")

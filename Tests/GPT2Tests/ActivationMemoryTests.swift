@@ -18,7 +18,7 @@ final class ActivationMemoryTests: XCTestCase {
         try model.forward(input)
         let shape = ForwardShape(input)
         XCTAssertEqual(shape, ForwardShape(rows: 13, probabilitiesPerHead: 81 + 4 * 9, targets: 5))
-        XCTAssertEqual(model.activationBytes, ActivationMemory.bytes(shape: shape, config: config, storage: .everyBlock))
+        XCTAssertEqual(model.allocatedActivationBytes, ActivationMemory.bytes(shape: shape, config: config, storage: .everyBlock))
     }
 
     /// GPT-2 124M (C 768, n_inner 3072, 12 heads, 12 layers, V 50,257) on 2 pairs of 64 prompt +
@@ -27,17 +27,21 @@ final class ActivationMemoryTests: XCTestCase {
     func testGPT2ByHand() throws {
         let gpt2 = try XCTUnwrap(GPT2Config.named("gpt2"))
         let shape = ForwardShape(rows: 384, probabilitiesPerHead: 49_152, targets: 256)
-        // Block: 8·N·C + 2·N·4C + NH·P + 4·N = 2,359,296 + 2,359,296 + 589,824 + 1,536 floats.
-        let block = 4 * 5_309_952
-        XCTAssertEqual(ActivationMemory.blockBytes(shape: shape, config: gpt2), block)
-        // Outside the blocks: 9·N·C + 2·N + 2·N·4C + 2·M·C + M·V + 4·M + NH·P floats
-        // = 2,654,208 + 768 + 2,359,296 + 393,216 + 12,865,792 + 1,024 + 589,824 = 18,864,128,
-        // plus 2·N + 2·M Int32 ids = 1,280.
-        let shared = 4 * 18_864_128 + 4 * 1_280
-        XCTAssertEqual(ActivationMemory.sharedBytes(shape: shape, config: gpt2), shared)
-        XCTAssertEqual(ActivationMemory.bytes(shape: shape, config: gpt2, storage: .everyBlock), 12 * block + shared)
-        // Checkpointed: each block's input [N, C] (294,912 floats) and one block.
+        // One block: N·(7C + 2·4C + 4) + NH·P = 4,425,216 + 589,824 = 5,015,040 floats.
+        let block = 5_015_040
+        // Outside the blocks: lnf, scratch, lnf statistics N·(2C + 2) = 590,592; selected, logits,
+        // lse, logp, logit sums M·(C + V + 3) = 13,063,168.
+        let shared = 590_592 + 13_063_168
+        // Backward buffers: N·(6C + 2·4C) + M·(C + 1) + NH·P = 4,128,768 + 196,864 + 589,824.
+        let backward = 4_915_456
+        // Residual stream [N, C] = 294,912 floats: 13 (every block's input and the last output)
+        // for a trainable model, 1 (overwritten in place) for a frozen one.
+        let residual = 294_912
+        XCTAssertEqual(ActivationMemory.bytes(shape: shape, config: gpt2, storage: .everyBlock),
+                       4 * (13 * residual + 12 * block + shared + backward))
         XCTAssertEqual(ActivationMemory.bytes(shape: shape, config: gpt2, storage: .checkpointed),
-                       12 * 4 * 294_912 + block + shared)
+                       4 * (13 * residual + block + shared + backward))
+        XCTAssertEqual(ActivationMemory.bytes(shape: shape, config: gpt2, storage: .frozen),
+                       4 * (residual + block + shared))
     }
 }

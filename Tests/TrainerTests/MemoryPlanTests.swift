@@ -10,12 +10,16 @@ final class MemoryPlanTests: XCTestCase {
     /// One pair at max_length 512, planned at its largest: N = 2·512 rows, P = 2·512² per head,
     /// M = 2·511 targets.
     let longest = ForwardShape(rows: 1_024, probabilitiesPerHead: 524_288, targets: 1_022)
-    /// GPT-2 124M's activations at `longest`, every block kept. Per block 8·N·C + 2·N·4C + NH·P + 4·N
-    /// = 6,291,456 + 6,291,456 + 6,291,456 + 4,096 = 18,878,464 floats, × 12 blocks × 4 B =
-    /// 906,166,272; outside the blocks 9·N·C + 2·N + 2·N·4C + 2·M·C + M·V + 4·M + NH·P =
-    /// 7,077,888 + 2,048 + 6,291,456 + 1,569,792 + 51,362,654 + 4,088 + 6,291,456 = 72,599,382
-    /// floats = 290,397,528 B, and 2·N + 2·M Int32 ids = 16,368 B.
-    let activations = 906_166_272 + 290_397_528 + 16_368
+    /// GPT-2 124M's activation floats at `longest` (N = 1,024, NH·P = 6,291,456, M = 1,022): one
+    /// block N·(7C + 2·4C + 4) + NH·P = 11,800,576 + 6,291,456 = 18,092,032; outside the blocks
+    /// N·(2C + 2) + M·(C + V + 3) = 1,574,912 + 52,150,616 = 53,725,528; the backward buffers
+    /// N·(6C + 2·4C) + M·(C + 1) + NH·P = 11,010,048 + 785,918 + 6,291,456 = 18,087,422; a
+    /// residual [N, C] 786,432.
+    let block = 18_092_032, outside = 53_725_528, backward = 18_087_422, residual = 786_432
+    /// The policy's bytes, every block kept: 13 residuals, 12 blocks.
+    var activations: Int { 4 * (13 * residual + 12 * block + outside + backward) }
+    /// A frozen model's bytes: one residual and one block, no backward buffers.
+    var frozenActivations: Int { 4 * (residual + block + outside) }
 
     func testGPT2OneRankLiveReference() {
         let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest))
@@ -24,12 +28,12 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(plan["gradients"], 497_759_232)
         XCTAssertEqual(plan["adamw_moments"], 995_518_464)
         XCTAssertEqual(plan["reference_weights"], 497_759_232)
-        XCTAssertEqual(plan["reference_activations"], activations, "a frozen model's forward keeps every block")
+        XCTAssertEqual(plan["reference_activations"], frozenActivations, "a frozen model keeps one block")
         XCTAssertEqual(plan["activations"], activations)
         XCTAssertEqual(plan["communication"], 0, "one rank reduces nothing")
         XCTAssertEqual(plan["runtime"], MemoryPlan.runtimeBytes)
         // Weights, gradients, two moments and the reference: 5 × 4 B per parameter.
-        let step = 5 * 497_759_232 + 2 * activations + MemoryPlan.runtimeBytes
+        let step = 5 * 497_759_232 + activations + frozenActivations + MemoryPlan.runtimeBytes
         XCTAssertEqual(plan.stepBytes, step)
         // Rank 0 writing a checkpoint: SafetensorsWriter's copy of both moments, 8 B per parameter.
         XCTAssertEqual(plan["checkpoint_save"], step + 995_518_464)
@@ -55,9 +59,11 @@ final class MemoryPlanTests: XCTestCase {
         // Start of DPO: the state, a frozen reference (6 B per parameter with its bf16 copy), its
         // forward buffers and the rounding scratch.
         let state = 497_759_232 + 248_879_616 + 497_759_232 + 8 * 31_109_952 + runtime
-        XCTAssertEqual(plan["reference_precompute"], state + 746_638_848 + activations + scratch)
-        // Checkpoint on rank 0: the gathered moments and the writer's copy of them.
-        XCTAssertEqual(plan["checkpoint_save"], plan.stepBytes + 2 * 995_518_464)
+        XCTAssertEqual(plan["reference_precompute"], state + 746_638_848 + frozenActivations + scratch)
+        // Checkpoint on rank 0: the writer's copy of the model (4 B per parameter), larger than
+        // that of its shard's moments; every rank: the copy of its shard's moments.
+        XCTAssertEqual(plan["checkpoint_save"], plan.stepBytes + 497_759_232)
+        XCTAssertEqual(plan["checkpoint_shard_save"], plan.stepBytes + 8 * 31_109_952)
     }
 
     /// A fresh run's precompute scored by the policy: the state and the policy's activations at the
@@ -85,10 +91,10 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(oneBucket["communication"], 497_759_232, "without buckets the whole gradient is one")
     }
 
-    /// Checkpointed activations: 12 block inputs [N, C] of 786,432 floats and one block.
+    /// Checkpointed activations: the 13 residuals (each block's input and the last output) and one block.
     func testGPT2GradientCheckpointing() {
         let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, gradientCheckpointing: true))
-        XCTAssertEqual(plan["activations"], 12 * 4 * 786_432 + 4 * 18_878_464 + 290_397_528 + 16_368)
+        XCTAssertEqual(plan["activations"], 4 * (13 * residual + block + outside + backward))
     }
 
     /// The planned shapes are the shapes `ScoringInput` packs: exactly for pairs of a given
