@@ -143,15 +143,19 @@ public struct MemoryPlan: Sendable {
     /// all-reduce; with ZeRO-1 of up to the whole gradient, as its reductions to each shard's owner
     /// keep one for every reduction not finished (measured: two thirds of the gradient at 2 ranks).
     /// With bf16 on the wire also the bfloat16 copy of every bucket (kept until the step's
-    /// reductions end); with ZeRO-2 the buckets the backward pass fills before they are reduced into
-    /// the shard.
+    /// reductions end). With ZeRO-2 also the gradient outside the shard that backward has written
+    /// and not yet released (`GradientReducer` releases a block's buckets once they are reduced, at
+    /// the next block's report): two blocks' gradients, and the token embedding's, which the LM head
+    /// writes first and backward finishes last (measured on gpt2-large at 2 ranks: within 3%).
     static func communicationBytes(_ s: MemoryPlanSettings, gradientElements p: Int) -> Int {
         guard s.ranks > 1 else { return 0 }
         let bucket = s.bucketCapMB > 0 ? min(4 * p, Int(s.bucketCapMB * 1024 * 1024)) : 4 * p
         let inFlight = (s.zero == 1 ? 4 * p : min(4 * p, Self.bucketsInFlight * bucket)) * s.wire.bytesPerElement / 4
         let staged = s.wire == .bf16 ? 2 * p : 0
-        let filling = s.zero >= 2 ? min(4 * p, Self.bucketsInFlight * bucket) : 0
-        return inFlight + staged + filling
+        let c = s.policy.nEmbd, inner = s.policy.nInner
+        let blockElements = 4 * c * c + 2 * c * inner + 9 * c + inner
+        let unreleased = s.zero >= 2 ? min(4 * p, 4 * (s.policy.vocabSize * c + 2 * blockElements)) : 0
+        return inFlight + staged + unreleased
     }
 
     /// `GenerationBuffers` of `config` for `positions` positions: keys and values [L, P, C], the

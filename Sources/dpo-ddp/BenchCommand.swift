@@ -186,7 +186,8 @@ struct BenchCommand: ParsableCommand {
     func memoryPlan(bench: DPOStepBench, options: ScoringOptions, ranks: Int) -> MemoryPlan {
         MemoryPlan(MemoryPlanSettings(policy: bench.policy.config, ranks: ranks,
                                       shape: ForwardShape(ScoringInput(bench.batch, options: options).input),
-                                      zero: zero, bf16: bf16, reference: precomputeRef ? .none : .live,
+                                      zero: zero, gradientCheckpointing: gradientCheckpointing, bf16: bf16,
+                                      reference: precomputeRef ? .none : .live,
                                       bucketCapMB: bucketCapMb, wire: gradCommDtype))
     }
 

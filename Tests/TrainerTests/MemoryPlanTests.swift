@@ -75,13 +75,15 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(plan.peakBytes(rankZero: false), plan.stepBytes)
     }
 
-    /// ZeRO-2 keeps a quarter of the gradient and fills buckets for the reduction; bf16 on the wire
+    /// ZeRO-2 keeps a quarter of the gradient and what backward wrote outside it until it is reduced; bf16 on the wire
     /// holds a bfloat16 copy of every bucket (2 B per parameter) and halves the buckets in flight.
     func testGPT2ZeroTwoAndBF16Wire() {
         let zero2 = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 4, shape: longest, zero: 2, reference: .none))
         XCTAssertEqual(zero2["gradients"], 4 * 31_109_952)
         XCTAssertEqual(zero2["adamw_moments"], 8 * 31_109_952)
-        XCTAssertEqual(zero2["communication"], 4 * 26_214_400)
+        // Two 25 MiB buckets in flight, and the unreleased gradient outside the shard: the token
+        // embedding's V·C = 38,597,376 and two blocks' 12·C² + 13·C = 7,087,872 each, 4 B apiece.
+        XCTAssertEqual(zero2["communication"], 2 * 26_214_400 + 4 * (38_597_376 + 2 * 7_087_872))
         XCTAssertEqual(zero2["reference_weights"], 0)
         let wire = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, wire: .bf16))
         XCTAssertEqual(wire["communication"], 26_214_400 + 248_879_616)
