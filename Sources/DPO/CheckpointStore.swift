@@ -186,7 +186,7 @@ public struct CheckpointStore: Sendable {
         try copy(contents.tokenizerFiles, into: directory)
         if let reference = contents.reference {
             var writer = SafetensorsWriter(metadata: ["format": "dpo-ddp"])
-            try writer.add("reference", shape: [reference.parameters.count], floats: UnsafeBufferPointer(reference.parameters.buffer))
+            try writer.add("reference", shape: [reference.parameters.count], borrowing: UnsafeBufferPointer(reference.parameters.buffer))
             try writer.write(to: directory.appendingPathComponent("reference.safetensors"))
         }
         let encoder = JSONEncoder()

@@ -92,17 +92,9 @@ public struct MemoryPlan: Sendable {
             phases.append(Item(name: "reference_precompute", bytes: bytes,
                                about: "start of DPO: a frozen reference scores the data (every rank)"))
         }
-        // SafetensorsWriter copies the tensors of the file it writes. Rank 0 writes the model, the
-        // reference when it is kept, and the moments (with ZeRO only its shard: every rank writes
-        // its own, and no rank gathers them).
-        let moments = 8 * (s.zero >= 1 ? shard : p)
-        let written = max(4 * p, moments, s.keepsReferenceWeights ? 4 * pRef : 0)
-        phases.append(Item(name: "checkpoint_save", bytes: step + written,
-                           about: "rank 0 writing a checkpoint (the writer's copy of its largest file)"))
-        if s.zero >= 1 {
-            phases.append(Item(name: "checkpoint_shard_save", bytes: step + moments,
-                               about: "every rank writing its optimiser-state shard"))
-        }
+        // Checkpoints need nothing more: the writer streams the model's, the reference's and the
+        // optimiser's own buffers to the file (float32, no copy), and every rank writes only its
+        // shard of the moments with ZeRO (no rank gathers them).
         if s.generationPositions > 0 {
             let reload = s.reference == .live ? 0 : s.reference == .none ? 4 * p : referenceWeights
             let cache = max(Self.generationBytes(s.policy, positions: s.generationPositions),
@@ -118,8 +110,7 @@ public struct MemoryPlan: Sendable {
 
     /// A rank's peak: the largest of a step and the phases it goes through (rank 0 all of them).
     public func peakBytes(rankZero: Bool) -> Int {
-        phases.filter { rankZero || ["reference_precompute", "checkpoint_shard_save"].contains($0.name) }
-            .map(\.bytes).reduce(stepBytes, max)
+        phases.filter { rankZero || $0.name == "reference_precompute" }.map(\.bytes).reduce(stepBytes, max)
     }
 
     /// The peak of a node running `localRanks` ranks, one of them rank 0.

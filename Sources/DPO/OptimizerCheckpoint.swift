@@ -32,8 +32,8 @@ public struct OptimizerCheckpoint {
             "format": "dpo-ddp", "step_count": String(optimizer.stepCount), "parameter_count": String(parameterCount),
             "range_start": String(optimizer.range.lowerBound), "range_end": String(optimizer.range.upperBound),
         ])
-        try writer.add("exp_avg", shape: [optimizer.m.count], floats: UnsafeBufferPointer(optimizer.m.buffer))
-        try writer.add("exp_avg_sq", shape: [optimizer.v.count], floats: UnsafeBufferPointer(optimizer.v.buffer))
+        try writer.add("exp_avg", shape: [optimizer.m.count], borrowing: UnsafeBufferPointer(optimizer.m.buffer))
+        try writer.add("exp_avg_sq", shape: [optimizer.v.count], borrowing: UnsafeBufferPointer(optimizer.v.buffer))
         try writer.write(to: url)
     }
 

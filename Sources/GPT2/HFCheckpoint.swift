@@ -77,8 +77,13 @@ public enum HFCheckpoint {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for tensor in model.layout.tensors {
-            try writer.add("transformer." + tensor.name, shape: tensor.shape, floats: UnsafeBufferPointer(
-                start: model.parameters.base + tensor.offset, count: tensor.count), dtype: dtype)
+            let name = "transformer." + tensor.name
+            let values = UnsafeBufferPointer(start: model.parameters.base + tensor.offset, count: tensor.count)
+            if dtype == .f32 {
+                try writer.add(name, shape: tensor.shape, borrowing: values)
+            } else {
+                try writer.add(name, shape: tensor.shape, floats: values, dtype: dtype)
+            }
         }
         let weights = directory.appendingPathComponent("model.safetensors")
         let temporary = directory.appendingPathComponent(".model.safetensors.partial")

@@ -62,6 +62,30 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(destination.map(\.bitPattern), weights.map(\.bitPattern))
     }
 
+    /// A borrowed float32 tensor gives the same file as a copied one, on disk (written in slices)
+    /// and in memory, and is read when the file is written, not when it is added (no copy).
+    func testBorrowedTensorIsWrittenFromTheCallersMemory() throws {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("safetensors-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let values = (0..<1_000).map { Float($0) * 0.37 - 11 }
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+        defer { buffer.deallocate() }
+        _ = buffer.initialize(from: values.map { _ in Float.nan })
+        var borrowed = SafetensorsWriter(metadata: ["format": "pt"])
+        try borrowed.add("w", shape: [10, 100], borrowing: UnsafeBufferPointer(buffer))
+        try borrowed.add("ids", shape: [2], int64s: [7, 9])
+        _ = buffer.update(from: values)  // after `add`: the file must hold these values
+        var copied = SafetensorsWriter(metadata: ["format": "pt"])
+        try copied.add("w", shape: [10, 100], floats: values)
+        try copied.add("ids", shape: [2], int64s: [7, 9])
+        try borrowed.write(to: url)
+        XCTAssertEqual(try Data(contentsOf: url), copied.serialized())
+        XCTAssertEqual(borrowed.serialized(), copied.serialized())
+        XCTAssertThrowsError(try borrowed.add("w2", shape: [3], borrowing: UnsafeBufferPointer(buffer)),
+                             "a shape that does not match the element count is refused")
+    }
+
     func testEmptyWriterMatchesReferenceBytes() {
         // The reference implementation's test_empty: "{}" padded to 8 bytes with spaces.
         XCTAssertEqual(Array(SafetensorsWriter().serialized()), [8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32])
