@@ -6,7 +6,8 @@ import GPT2
 ///
 /// `components` are resident during every training step; `phases` are the rank's whole memory at
 /// the other moments that can be higher: the reference precompute at the start of the DPO phase
-/// (every rank), writing a checkpoint and generating eval samples (rank 0 only).
+/// (every rank) and generating eval samples (rank 0 only). Writing a checkpoint is not one: the
+/// writer streams the buffers themselves.
 public struct MemoryPlan: Sendable {
     /// One named number of bytes.
     public struct Item: Equatable, Sendable {
