@@ -176,6 +176,11 @@ struct BenchCommand: ParsableCommand {
                                  optimizerStateBytes: Int(perRank[3][r]))
             })
         result.gradientCheckpointing = gradientCheckpointing
+        let traffic = GradientTraffic(gradientElements: bench.policy.layout.count, ranks: ranks, zero: zero, wire: gradCommDtype)
+        result.gradientElements = traffic.gradientElements
+        result.allreducePayloadBytes = traffic.payloadBytes
+        result.allreduceReduceBytesPerRank = traffic.reduceBytes
+        result.allreduceGatherBytesPerRank = traffic.allGatherBytes
         if isRoot { baseline(into: &result, config: bench.policy.config) }
         return result
     }

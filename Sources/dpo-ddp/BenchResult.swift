@@ -71,6 +71,16 @@ struct BenchResult: Encodable {
     /// `bytesSentPerStep` over that link: the seconds per step a link of `linkGbps` Gbit/s needs
     /// to carry it (bandwidth only; no latency, no overlap with backward).
     var predictedCommunicationSeconds: Double?
+    /// Trainable parameters: the elements of the gradient summed over ranks.
+    var gradientElements = 0
+    /// The gradient as it travels per step: `gradientElements` × the wire's bytes (`GradientTraffic`).
+    var allreducePayloadBytes = 0
+    /// `GradientTraffic` at this run's ranks: what the gradient's all-reduce (or with ZeRO its
+    /// reductions to the owners) sends, and receives, per rank and step (2·(n−1)/n of the payload
+    /// without ZeRO); 0 on one rank. `bytesSentPerStep` is what was counted.
+    var allreduceReduceBytesPerRank = 0
+    /// The same for ZeRO's weight all-gather ((n−1)/n of 4 B per trainable parameter); 0 without ZeRO.
+    var allreduceGatherBytesPerRank = 0
     /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
@@ -124,6 +134,7 @@ struct BenchResult: Encodable {
             lines.append(String(format: "sent per rank per step: %.1f MB (gradient as %@, ring algorithms)",
                                 Double(bytesSentPerStep) / 1e6, gradCommDtype))
         }
+        lines.append(trafficLine)
         if let linkGbps, let predictedCommunicationSeconds {
             lines.append(String(format: "predicted communication at %g Gbit/s: %.3f s/step (bandwidth only)",
                                 linkGbps, predictedCommunicationSeconds))
@@ -146,6 +157,26 @@ struct BenchResult: Encodable {
             lines.append("PyTorch baseline skipped: \(pytorchSkipped)")
         }
         return lines
+    }
+
+    /// The gradient's traffic per step: the payload, and what ring algorithms send per rank at
+    /// this run's ranks (and, on one rank, at 2 and many, where 2·(n−1)/n tends to 2).
+    var trafficLine: String {
+        let payload = Double(allreducePayloadBytes) / 1e6
+        var line = "gradient summed over ranks per step: \(gradientElements) trainable floats as \(gradCommDtype) = "
+            + String(format: "%.2f MB", payload)
+        if zero > 0 {
+            line += String(format: "; ZeRO-%d per rank: reductions to the owners %.2f MB + weight all-gather %.2f MB "
+                           + "((n-1)/n of each) at %d rank(s)", zero, Double(allreduceReduceBytesPerRank) / 1e6,
+                           Double(allreduceGatherBytesPerRank) / 1e6, ranks)
+        } else if ranks > 1 {
+            line += String(format: "; a ring all-reduce sends and receives 2(n-1)/n of it: %.2f MB per rank at %d ranks",
+                           Double(allreduceReduceBytesPerRank) / 1e6, ranks)
+        } else {
+            line += String(format: "; a ring all-reduce sends and receives 2(n-1)/n of it per rank: %.2f MB at 2 ranks, "
+                           + "up to %.2f MB at many", payload, 2 * payload)
+        }
+        return line
     }
 
     private static func row(_ cells: [String]) -> String {

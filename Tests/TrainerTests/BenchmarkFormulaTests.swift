@@ -1,9 +1,10 @@
 import DPO
+import Distributed
 import GPT2
 import PreferenceData
 import XCTest
 
-/// The pieces `dpo-ddp bench` adds: the FLOP formula and synthetic pairs.
+/// The pieces `dpo-ddp bench` adds: the FLOP formula, the gradient's traffic and synthetic pairs.
 final class BenchmarkFormulaTests: XCTestCase {
     let tiny = GPT2Config.named("gpt2-tiny")!  // 2 layers, C = 64, V = 50257, 256 positions
 
@@ -15,6 +16,30 @@ final class BenchmarkFormulaTests: XCTestCase {
         XCTAssertEqual(flops.policy(tokens: 10, scoredPositions: 4), 6 * 100_096 * 10 + 6 * 50257 * 64 * 4)
         XCTAssertEqual(flops.reference(tokens: 10, scoredPositions: 4), 2 * 100_096 * 10 + 2 * 50257 * 64 * 4)
         XCTAssertEqual(StepFLOPs(config: GPT2Config.named("gpt2")!).nonEmbeddingParameters, 85_056_000)
+    }
+
+    /// GPT-2 124M's gradient, 124,439,808 floats = 497,759,232 B in fp32, 248,879,616 B in bf16:
+    /// a ring all-reduce sends 2·(n−1)/n of it per rank; ZeRO reduces (n−1)/n of it to the owners
+    /// (per micro-batch with ZeRO-2) and all-gathers (n−1)/n of the float32 weights; one rank sends nothing.
+    func testGradientTrafficOfTheFullModel() {
+        let p = 124_439_808
+        let two = GradientTraffic(gradientElements: p, ranks: 2, zero: 0, wire: .fp32)
+        XCTAssertEqual(two.payloadBytes, 497_759_232)
+        XCTAssertEqual(two.reduceBytes, 497_759_232, "2·(2−1)/2 = 1 payload")
+        XCTAssertEqual(two.allGatherBytes, 0)
+        let fourBF16 = GradientTraffic(gradientElements: p, ranks: 4, zero: 0, wire: .bf16)
+        XCTAssertEqual(fourBF16.payloadBytes, 248_879_616)
+        XCTAssertEqual(fourBF16.sentBytes, 373_319_424, "2·3/4 of the bf16 payload")
+        let zero1 = GradientTraffic(gradientElements: p, ranks: 4, zero: 1, wire: .fp32, microBatches: 3)
+        XCTAssertEqual(zero1.reduceBytes, 373_319_424, "3/4 of the payload, once per step")
+        XCTAssertEqual(zero1.allGatherBytes, 373_319_424, "3/4 of 4 B per parameter")
+        XCTAssertEqual(zero1.sentBytes, 746_638_848)
+        let zero2 = GradientTraffic(gradientElements: p, ranks: 4, zero: 2, wire: .bf16, microBatches: 3)
+        XCTAssertEqual(zero2.reduceBytes, 3 * 186_659_712, "3/4 of the bf16 payload per micro-batch")
+        XCTAssertEqual(zero2.allGatherBytes, 373_319_424, "the weights travel as float32 whatever the wire")
+        let one = GradientTraffic(gradientElements: p, ranks: 1, zero: 1, wire: .fp32)
+        XCTAssertEqual(one.payloadBytes, 497_759_232)
+        XCTAssertEqual(one.sentBytes, 0)
     }
 
     /// Seeded, shaped as asked: a shared prompt, two completions, ids inside the vocabulary.
