@@ -156,6 +156,25 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// results for less memory and a longer step (see docs/training.md).
     public var gradientCheckpointing: Bool = false
 
+    /// LoRA rank r (PEFT's `r`): train a low-rank adapter on the `lora_targets` layers while the
+    /// model's own weights stay frozen; 0 trains every weight (see docs/lora.md). With `adapter`
+    /// it is read from the adapter (0 here: take it from there).
+    public var loraR: Int = 0
+    /// LoRA's alpha: the adapter's output is scaled by alpha / r (alpha / sqrt(r) with
+    /// `use_rslora`); nil: 2r, or the `adapter`'s.
+    public var loraAlpha: Double?
+    /// PEFT's `target_modules`: the GPT-2 Conv1D layers that get an adapter (`c_proj` names both
+    /// projections); nil: c_attn, c_proj, c_fc, or the `adapter`'s.
+    public var loraTargets: [String]?
+    /// Dropout probability on the adapter's input while training; nil: 0, or the `adapter`'s.
+    public var loraDropout: Double?
+    /// rsLoRA: scale by alpha / sqrt(r) instead of alpha / r; nil: false, or the `adapter`'s.
+    public var useRslora: Bool?
+    /// A PEFT adapter directory (`adapter_config.json` + `adapter_model.safetensors`) to continue
+    /// training; its settings are the run's LoRA settings, and the DPO reference is the model
+    /// with a frozen copy of it (TRL's rule, docs/lora.md).
+    public var adapter: String?
+
     /// NaN/Inf checks after every layer, single-threaded deterministic kernels, a line per micro-batch.
     public var debug: Bool = false
     /// Finite-difference gradient check on the first step.
@@ -193,6 +212,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case collectiveTimeout = "collective_timeout", gradCommDtype = "grad_comm_dtype"
         case bf16
         case gradientCheckpointing = "gradient_checkpointing"
+        case loraR = "lora_r", loraAlpha = "lora_alpha", loraTargets = "lora_targets", loraDropout = "lora_dropout"
+        case useRslora = "use_rslora", adapter
         case debug, checkGradients = "check_gradients", failAtStep = "fail_at_step", failRank = "fail_rank"
     }
 
@@ -239,6 +260,7 @@ extension TrainingConfig {
         evalData = evalData.map(absolute)
         chatTemplate = chatTemplate.map(absolute)
         refCacheDir = refCacheDir.map(absolute)
+        adapter = adapter.map(absolute)
         outputDir = absolute(outputDir)
     }
 }

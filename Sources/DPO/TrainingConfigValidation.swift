@@ -83,6 +83,7 @@ extension TrainingConfig {
             try fail("precompute_ref cannot serve loss token_pair: it caches summed reference log-probs, token_pair reads them token by token; drop precompute_ref")
         }
         try validateDataSettings()
+        try validateLoRASettings()
         if precomputeRef && !lossSettings.needsReference {
             try fail("precompute_ref has nothing to do: the loss \(loss.joined(separator: ",")) uses no reference")
         }

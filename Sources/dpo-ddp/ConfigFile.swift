@@ -54,7 +54,7 @@ enum ConfigFile {
     }
 
     /// Paths in a config file are relative to the file's directory.
-    static let pathKeys: Set<String> = ["model", "ref_model", "tokenizer", "data", "eval_data", "chat_template", "output_dir", "ref_cache_dir"]
+    static let pathKeys: Set<String> = ["model", "ref_model", "tokenizer", "data", "eval_data", "chat_template", "output_dir", "ref_cache_dir", "adapter"]
 
     /// The command-line arguments for one key. A value is attached to its option (`--beta=-0.1`)
     /// so that one starting with `-` is read as the value, not as another option.

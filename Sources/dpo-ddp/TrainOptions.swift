@@ -193,6 +193,24 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Keep only each block's input in the forward pass and recompute its activations in the backward pass: far less memory, a longer step, the same results.")
     var gradientCheckpointing: Bool?
 
+    @Option(help: "LoRA rank r: train a low-rank adapter of the --lora-targets layers, the model frozen (default 0: train every weight).")
+    var loraR: Int?
+
+    @Option(help: "LoRA alpha: the adapter's output is scaled by alpha / r (default 2r).")
+    var loraAlpha: Double?
+
+    @Option(help: "Comma-separated PEFT target_modules, GPT-2 Conv1D layers (default c_attn,c_proj,c_fc; c_proj is both projections).")
+    var loraTargets: String?
+
+    @Option(help: "Dropout probability on the adapter's input while training (default 0).")
+    var loraDropout: Double?
+
+    @Flag(inversion: .prefixedNo, help: "rsLoRA: scale the adapter by alpha / sqrt(r) instead of alpha / r.")
+    var useRslora: Bool?
+
+    @Option(help: "PEFT adapter directory to continue training (its r, alpha, targets, dropout, rslora; the reference is the model with a frozen copy of it).")
+    var adapter: String?
+
     @Flag(inversion: .prefixedNo, help: "NaN/Inf checks after every layer, deterministic single-threaded kernels, a line per micro-batch.")
     var debug: Bool?
 
@@ -271,6 +289,12 @@ struct TrainOptions: ParsableArguments {
         if let gradCommDtype { config.gradCommDtype = gradCommDtype }
         if let bf16 { config.bf16 = bf16 }
         if let gradientCheckpointing { config.gradientCheckpointing = gradientCheckpointing }
+        if let loraR { config.loraR = loraR }
+        if let loraAlpha { config.loraAlpha = loraAlpha }
+        if let loraTargets { config.loraTargets = loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let loraDropout { config.loraDropout = loraDropout }
+        if let useRslora { config.useRslora = useRslora }
+        if let adapter { config.adapter = adapter }
         if let debug { config.debug = debug }
         if let checkGradients { config.checkGradients = checkGradients }
         if let failAtStep { config.failAtStep = failAtStep }

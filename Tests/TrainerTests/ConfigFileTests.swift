@@ -19,7 +19,7 @@ final class ConfigFileTests: XCTestCase {
         ("adam_beta1", "-0.9"), ("adam_beta2", "-0.9"), ("adam_epsilon", "-0.5"), ("batch_size", "-8"),
         ("max_steps", "-3"), ("epochs", "-1"), ("sft_steps", "-1"), ("sft_learning_rate", "-0.5"),
         ("max_length", "-5"), ("logging_steps", "-1"), ("eval_steps", "-1"), ("save_steps", "-1"), ("save_total_limit", "-1"), ("threads", "-2"),
-        ("zero", "-1"), ("bucket_cap_mb", "-1"), ("fail_rank", "-1"),
+        ("zero", "-1"), ("bucket_cap_mb", "-1"), ("fail_rank", "-1"), ("lora_r", "-1"),
     ]
 
     func testNegativeNumbersReachValidationInYAMLAndOnTheCommandLine() throws {
