@@ -42,6 +42,7 @@ extension MemoryPlan {
         values["rank0_peak_bytes"] = peakBytes(rankZero: true)
         values["other_rank_peak_bytes"] = peakBytes(rankZero: false)
         values["parameters"] = GPT2Layout(settings.policy).count
+        values["trainable_parameters"] = trainableParameters
         values["packed_rows"] = settings.shape.rows
         values["logits_rows"] = settings.shape.targets
         values["attention_probabilities_per_head"] = settings.shape.probabilitiesPerHead

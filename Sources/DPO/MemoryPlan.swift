@@ -38,42 +38,59 @@ public struct MemoryPlan: Sendable {
     public let components: [Item]
     /// A rank's whole memory at the moments other than a step that can need more.
     public let phases: [Item]
+    /// The parameters that train: the LoRA adapter's, or every weight of the policy.
+    public let trainableParameters: Int
 
     /// The plan of `settings`.
     public init(_ settings: MemoryPlanSettings) {
         self.settings = settings
         let s = settings
         let p = GPT2Layout(s.policy).count, pRef = GPT2Layout(s.referenceModel).count
-        let shard = (p + s.ranks - 1) / s.ranks
-        let referenceWeights = 4 * pRef + (s.bf16 ? 2 * pRef : 0)
+        let adapter = s.lora.flatMap { try? LoRALayout(config: s.policy, settings: $0) }
+        // What trains: the adapter (the base weights frozen: no gradient, no moments), or every weight.
+        let trained = adapter?.count ?? p
+        trainableParameters = trained
+        let shard = (trained + s.ranks - 1) / s.ranks
+        let ownReference = adapter != nil && s.policy == s.referenceModel
+        // A LoRA reference shares the policy's base weights: it holds at most a copy of the starting adapter.
+        let referenceWeights = ownReference ? (s.referenceAdapter ? 4 * trained : 0) : 4 * pRef + (s.bf16 ? 2 * pRef : 0)
         let heldReference = s.reference == .live || s.keepsReferenceWeights
+        let what = adapter == nil ? "every parameter" : "the adapter's \(trained) parameters"
         let state = [
-            Item(name: "weights", bytes: 4 * p, about: "policy weights, float32 (4 B x \(p) parameters)"),
+            Item(name: "weights", bytes: 4 * p, about: "policy weights, float32 (4 B x \(p) parameters)"
+                     + (adapter == nil ? "" : ", frozen")),
+            Item(name: "adapter_weights", bytes: 4 * (adapter?.count ?? 0),
+                 about: s.lora.map { "LoRA adapter, float32 (r \($0.rank) on \($0.targets.joined(separator: ",")))" } ?? "no LoRA adapter"),
             Item(name: "bf16_weights", bytes: s.bf16 ? 2 * p : 0, about: "bfloat16 copy of the policy weights (--bf16)"),
-            Item(name: "gradients", bytes: 4 * (s.zero >= 2 ? shard : p),
-                 about: s.zero >= 2 ? "gradient shard (ZeRO-2: 1/\(s.ranks) of the parameters)" : "gradients of every parameter"),
-            Item(name: "adamw_moments", bytes: 8 * (s.zero >= 1 ? shard : p),
-                 about: s.zero >= 1 ? "AdamW m and v of this rank's shard (ZeRO-\(s.zero))" : "AdamW m and v of every parameter"),
+            Item(name: "gradients", bytes: 4 * (s.zero >= 2 ? shard : trained),
+                 about: s.zero >= 2 ? "gradient shard (ZeRO-2: 1/\(s.ranks) of \(what))" : "gradients of \(what)"),
+            Item(name: "adamw_moments", bytes: 8 * (s.zero >= 1 ? shard : trained),
+                 about: s.zero >= 1 ? "AdamW m and v of this rank's shard of \(what) (ZeRO-\(s.zero))" : "AdamW m and v of \(what)"),
         ]
         let runtime = Item(name: "runtime", bytes: Self.runtimeBytes + (s.ranks > 1 ? Self.mpiRuntimeBytes : 0),
                            about: "runtime, BLAS and oneDNN (measured)" + (s.ranks > 1 ? " + MPI" : ""))
         let policyStorage: ActivationStorage = s.gradientCheckpointing ? .checkpointed : .everyBlock
         let referenceStorage = ActivationStorage.frozen
+        let referenceAdapter = ownReference && s.referenceAdapter ? adapter : nil
         components = state + [
             Item(name: "reference_weights", bytes: heldReference ? referenceWeights : 0,
-                 about: s.reference == .live ? "frozen reference model" + (s.bf16 ? " and its bfloat16 copy" : "")
-                     : s.keepsReferenceWeights ? "reference weights kept for checkpoints" : "no reference model held"),
+                 about: !heldReference ? "no reference model held"
+                     : ownReference ? "the base shared with the policy" + (s.referenceAdapter ? " + a frozen copy of the starting adapter" : "")
+                     : s.reference == .live ? "frozen reference model" + (s.bf16 ? " and its bfloat16 copy" : "")
+                     : "reference weights kept for checkpoints"),
             Item(name: "reference_activations",
-                 bytes: s.reference == .live ? ActivationMemory.bytes(shape: s.shape, config: s.referenceModel, storage: referenceStorage) : 0,
+                 bytes: s.reference == .live ? ActivationMemory.bytes(shape: s.shape, config: s.referenceModel, storage: referenceStorage,
+                                                                      adapter: referenceAdapter) : 0,
                  about: "reference forward buffers"),
-            Item(name: "activations", bytes: ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage),
+            Item(name: "activations", bytes: ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage,
+                                                                    adapter: adapter),
                  about: "policy activations, \(s.shape.rows) packed rows, \(s.shape.targets) logits rows"
                      + (s.gradientCheckpointing ? " (checkpointed)" : "")),
             Item(name: "bf16_scratch",
                  bytes: s.bf16 ? max(Self.bf16ScratchBytes(s.shape, s.policy),
                                      s.reference == .live ? Self.bf16ScratchBytes(s.shape, s.referenceModel) : 0) : 0,
                  about: "bfloat16 rounding of activations and gradients (--bf16)"),
-            Item(name: "communication", bytes: Self.communicationBytes(s, gradientElements: p),
+            Item(name: "communication", bytes: Self.communicationBytes(s, gradientElements: trained, adapter: adapter),
                  about: s.ranks > 1 ? "gradient buckets in flight (\(s.wire.rawValue))" : "none on one rank"),
             runtime,
         ]
@@ -81,15 +98,17 @@ public struct MemoryPlan: Sendable {
         let stateBytes = (state + [runtime]).reduce(0) { $0 + $1.bytes }
         var phases: [Item] = []
         if s.reference == .precomputed && s.precomputeByPolicy {
-            let bytes = stateBytes + ActivationMemory.bytes(shape: s.precomputeShape, config: s.policy, storage: policyStorage)
+            let bytes = stateBytes + ActivationMemory.bytes(shape: s.precomputeShape, config: s.policy, storage: policyStorage,
+                                                            adapter: adapter)
                 + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.policy) : 0)
             phases.append(Item(name: "reference_precompute", bytes: bytes,
                                about: "start of DPO: the policy (still the reference) scores the data (every rank)"))
         } else if s.reference == .precomputed {
             let bytes = stateBytes + referenceWeights
-                + ActivationMemory.bytes(shape: s.precomputeShape, config: s.referenceModel, storage: referenceStorage)
+                + ActivationMemory.bytes(shape: s.precomputeShape, config: s.referenceModel, storage: referenceStorage,
+                                         adapter: referenceAdapter)
                 + (s.bf16 ? Self.bf16ScratchBytes(s.precomputeShape, s.referenceModel) : 0)
-                + (s.sftPhase ? ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage) : 0)
+                + (s.sftPhase ? ActivationMemory.bytes(shape: s.shape, config: s.policy, storage: policyStorage, adapter: adapter) : 0)
             phases.append(Item(name: "reference_precompute", bytes: bytes,
                                about: "start of DPO: a frozen reference scores the data (every rank)"))
         }
@@ -97,7 +116,7 @@ public struct MemoryPlan: Sendable {
         // optimiser's own buffers to the file (float32, no copy), and every rank writes only its
         // shard of the moments with ZeRO (no rank gathers them).
         if s.generationPositions > 0 {
-            let reload = s.reference == .live ? 0 : s.reference == .none ? 4 * p : referenceWeights
+            let reload = s.reference == .live || ownReference ? 0 : s.reference == .none ? 4 * p : referenceWeights
             let cache = max(Self.generationBytes(s.policy, positions: s.generationPositions),
                             Self.generationBytes(s.referenceModel, positions: s.generationPositions))
             phases.append(Item(name: "eval_generation", bytes: step + reload + cache,
@@ -139,14 +158,19 @@ public struct MemoryPlan: Sendable {
     /// and not yet released (`GradientReducer` releases a block's buckets once they are reduced, at
     /// the next block's report): two blocks' gradients, and the token embedding's, which the LM head
     /// writes first and backward finishes last (measured on gpt2-large at 2 ranks: within 3%).
-    static func communicationBytes(_ s: MemoryPlanSettings, gradientElements p: Int) -> Int {
+    /// With LoRA the gradient is the `adapter`'s and has no embedding part: two blocks' adapter tensors.
+    static func communicationBytes(_ s: MemoryPlanSettings, gradientElements p: Int, adapter: LoRALayout? = nil) -> Int {
         guard s.ranks > 1 else { return 0 }
         let bucket = s.bucketCapMB > 0 ? min(4 * p, Int(s.bucketCapMB * 1024 * 1024)) : 4 * p
         let inFlight = (s.zero == 1 ? 4 * p : min(4 * p, Self.bucketsInFlight * bucket)) * s.wire.bytesPerElement / 4
         let staged = s.wire == .bf16 ? 2 * p : 0
         let c = s.policy.nEmbd, inner = s.policy.nInner
         let blockElements = 4 * c * c + 2 * c * inner + 9 * c + inner
-        let unreleased = s.zero >= 2 ? min(4 * p, 4 * (s.policy.vocabSize * c + 2 * blockElements)) : 0
+        let adapterBlock = adapter.map { a in
+            a.blocks.map { $0.layers.reduce(0) { $0 + a.settings.rank * ($1.inFeatures + $1.outFeatures) } }.max() ?? 0
+        }
+        let written = adapterBlock.map { 2 * $0 } ?? s.policy.vocabSize * c + 2 * blockElements
+        let unreleased = s.zero >= 2 ? min(4 * p, 4 * written) : 0
         return inFlight + staged + unreleased
     }
 

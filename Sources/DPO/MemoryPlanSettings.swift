@@ -47,13 +47,19 @@ public struct MemoryPlanSettings: Equatable, Sendable {
     public var wire: WireFormat
     /// `generate_during_eval`'s key/value cache capacity in positions on rank 0, or 0 without it.
     public var generationPositions: Int
+    /// LoRA: the adapter that trains while the policy's weights stay frozen; nil trains every weight.
+    public var lora: LoRASettings?
+    /// With LoRA, whether the reference is the base with a frozen copy of the starting adapter
+    /// (`adapter`, TRL's "ref" adapter) rather than the base alone; either shares the policy's weights.
+    public var referenceAdapter: Bool
 
     /// Settings from their parts; every shape defaults to what a plain run would use.
     public init(policy: GPT2Config, referenceModel: GPT2Config? = nil, ranks: Int, shape: ForwardShape,
                 precomputeShape: ForwardShape? = nil, zero: Int = 0, gradientCheckpointing: Bool = false, bf16: Bool = false,
                 reference: Reference = .live, keepsReferenceWeights: Bool = false, precomputeByPolicy: Bool = false,
                 sftPhase: Bool = false,
-                bucketCapMB: Double = 25, wire: WireFormat = .fp32, generationPositions: Int = 0) {
+                bucketCapMB: Double = 25, wire: WireFormat = .fp32, generationPositions: Int = 0,
+                lora: LoRASettings? = nil, referenceAdapter: Bool = false) {
         self.policy = policy
         self.referenceModel = referenceModel ?? policy
         self.ranks = ranks
@@ -69,6 +75,8 @@ public struct MemoryPlanSettings: Equatable, Sendable {
         self.bucketCapMB = bucketCapMB
         self.wire = wire
         self.generationPositions = generationPositions
+        self.lora = lora
+        self.referenceAdapter = referenceAdapter
     }
 
     /// The settings of a training run of `config` on `ranks` ranks, its micro-batches at their

@@ -97,6 +97,43 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(plan["activations"], 4 * (13 * residual + block + outside + backward))
     }
 
+    /// LoRA r 16 on c_attn, c_proj, c_fc of GPT-2 124M: 16·r·C = 196,608 adapter parameters per
+    /// block (A [r, in] and B [out, r] of c_attn 768→2304, attn.c_proj 768→768, c_fc 768→3072,
+    /// mlp.c_proj 3072→768), 2,359,296 in all (PEFT's count, docs/lora.md). The base is frozen: no
+    /// gradient and no moments for it; the reference shares its weights, with --adapter holding a
+    /// copy of the starting adapter; the activations add each block's four [N, r] adapter
+    /// products (4·1,024·16 = 65,536 floats) and one [N, r] backward scratch (16,384).
+    func testGPT2LoRA() {
+        let lora = LoRASettings(rank: 16, alpha: 32, targets: ["c_attn", "c_proj", "c_fc"])
+        let plan = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, lora: lora))
+        XCTAssertEqual(plan.trainableParameters, 2_359_296)
+        XCTAssertEqual(plan["weights"], 497_759_232, "the frozen base stays float32")
+        XCTAssertEqual(plan["adapter_weights"], 9_437_184)
+        XCTAssertEqual(plan["gradients"], 9_437_184, "the adapter's gradient only")
+        XCTAssertEqual(plan["adamw_moments"], 18_874_368, "m and v of the adapter only")
+        XCTAssertEqual(plan["reference_weights"], 0, "a fresh adapter's reference is the base, shared")
+        XCTAssertEqual(plan["reference_activations"], frozenActivations)
+        XCTAssertEqual(plan["activations"], activations + 4 * (12 * 65_536 + 16_384))
+        let continued = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 1, shape: longest, lora: lora, referenceAdapter: true))
+        XCTAssertEqual(continued["reference_weights"], 9_437_184, "--adapter: a frozen copy of the starting adapter")
+        XCTAssertEqual(continued["reference_activations"], frozenActivations + 4 * 65_536, "one block's adapter products")
+        XCTAssertEqual(continued.stepBytes - plan.stepBytes, 9_437_184 + 4 * 65_536)
+    }
+
+    /// LoRA with ZeRO-2 over 4 ranks: shards of ⌈2,359,296 / 4⌉ = 589,824; the whole adapter
+    /// gradient (9,437,184 B) is below two 25 MiB buckets, and backward's unreleased part is two
+    /// blocks' adapter gradient, 2·196,608 floats. With a bf16 wire at 2 ranks: half the
+    /// gradient in flight and its bfloat16 copy.
+    func testGPT2LoRAZeroTwoAndBF16Wire() {
+        let lora = LoRASettings(rank: 16, alpha: 32, targets: ["c_attn", "c_proj", "c_fc"])
+        let zero2 = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 4, shape: longest, zero: 2, lora: lora))
+        XCTAssertEqual(zero2["gradients"], 4 * 589_824)
+        XCTAssertEqual(zero2["adamw_moments"], 8 * 589_824)
+        XCTAssertEqual(zero2["communication"], 9_437_184 + 4 * 2 * 196_608)
+        let wire = MemoryPlan(MemoryPlanSettings(policy: gpt2, ranks: 2, shape: longest, wire: .bf16, lora: lora))
+        XCTAssertEqual(wire["communication"], 4_718_592 + 4_718_592)
+    }
+
     /// The planned shapes are the shapes `ScoringInput` packs: exactly for pairs of a given
     /// shape, shared prompt or not; and at max_length the largest any pair can take (reached by
     /// one-token prompts run unshared), never below a shared-prompt packing.
