@@ -16,6 +16,22 @@ public enum RunInputs {
         return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable)
     }
 
+    /// `spec` (a checkpoint directory or a size name) with `adapter` applied (nil: the model alone).
+    /// A frozen model shares the base weights it loaded; a trainable one trains the adapter alone
+    /// (a checkpoint's weights are copied into it once; a size name is initialised in place from `seed`).
+    public static func model(_ spec: String, seed: Int, trainable: Bool, adapter: LoRAAdapter?) throws -> GPT2Model {
+        guard let adapter else { return try model(spec, seed: seed, trainable: trainable) }
+        if !trainable { return try GPT2Model(sharingWeightsOf: model(spec, seed: seed, trainable: false), adapter: adapter) }
+        let adapted = try GPT2Model(config: modelConfig(spec), trainable: true, adapter: adapter)
+        if GPT2Config.named(spec) != nil {
+            adapted.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
+        } else {
+            adapted.parameters.copy(from: try model(spec, seed: seed, trainable: false).parameters)
+            adapted.baseWeightsChanged()
+        }
+        return adapted
+    }
+
     /// The shape of the model `spec` names (a size name or a checkpoint directory's `config.json`),
     /// without reading any weights.
     public static func modelConfig(_ spec: String) throws -> GPT2Config {

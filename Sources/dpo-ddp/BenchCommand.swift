@@ -20,6 +20,8 @@ struct BenchCommand: ParsableCommand {
             of --completion-tokens. Under mpirun every rank runs --pairs pairs. The baseline is \
             scripts/bench_pytorch.py (TRL's step in plain PyTorch), run without mpirun only. \
             Effective GFLOP/s counts the work of a plain implementation (see docs/benchmarks.md). \
+            With --lora-r only a fresh LoRA adapter trains (the reference is the base, sharing its weights); \
+            --compare-full then times full fine-tuning too and prints both rows and the ratio. \
             The last line is one JSON object with every number.
 
             Examples:
@@ -31,6 +33,7 @@ struct BenchCommand: ParsableCommand {
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 1
               OPENBLAS_NUM_THREADS=1 mpirun -np 2 dpo-ddp bench --no-baseline --zero 2
+              dpo-ddp bench --lora-r 16 --compare-full --no-baseline
             """)
 
     @Option(help: "Policy: a size name (gpt2, gpt2-medium, gpt2-mini, ...) or a checkpoint directory.")
@@ -90,6 +93,18 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Our policy as `train --gradient-checkpointing` (recomputes each block's activations in backward), the baseline with transformers' gradient checkpointing.")
     var gradientCheckpointing = false
 
+    @Option(help: "Train a fresh LoRA adapter of rank r, as `train --lora-r` (default 0: every weight).")
+    var loraR = 0
+
+    @Option(help: "LoRA alpha, as `train --lora-alpha` (default 2r).")
+    var loraAlpha: Double?
+
+    @Option(help: "Comma-separated LoRA targets, as `train --lora-targets` (default c_attn,c_proj,c_fc).")
+    var loraTargets: String?
+
+    @Flag(help: "With --lora-r: then time full fine-tuning of the same model in the same run, and print both rows and the ratio.")
+    var compareFull = false
+
     func validate() throws {
         for (name, value) in [("pairs", pairs), ("prompt-tokens", promptTokens), ("completion-tokens", completionTokens),
                               ("steps", steps)] where value < 1 {
@@ -100,6 +115,15 @@ struct BenchCommand: ParsableCommand {
         guard [0, 1, 2].contains(zero) else { throw ValidationError("--zero must be 0, 1 or 2, got \(zero)") }
         guard bucketCapMb >= 0 else { throw ValidationError("--bucket-cap-mb must be at least 0, got \(bucketCapMb)") }
         if let linkGbps, !(linkGbps > 0) { throw ValidationError("--link-gbps must be above 0, got \(linkGbps)") }
+        guard loraR >= 0 else { throw ValidationError("--lora-r must be at least 0 (0: every weight trains), got \(loraR)") }
+        if loraR == 0, loraAlpha != nil || loraTargets != nil || compareFull {
+            throw ValidationError("--lora-alpha, --lora-targets and --compare-full need --lora-r")
+        }
+        do {
+            try loraSettings?.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func run() throws {
@@ -116,19 +140,112 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Our steps, then the ceiling (all ranks at once), then on rank 0 the baseline.
+    /// What one configuration's timed steps measured, every rank's numbers gathered.
+    struct TimedRun {
+        /// Rank 0's timed steps.
+        var stepSeconds: [(seconds: Double, allReduceSeconds: Double)]
+        /// Per rank: median s/step, median communication s/step, peak RSS, optimiser state bytes.
+        var perRank: [[Double]]
+        var sentPerStep: Int
+        var pageFaultsPerStep: Double
+        var config: GPT2Config
+        var plan: MemoryPlan
+        var precomputeSeconds: Double?
+        var policyActivationBytes: Int
+        var traffic: GradientTraffic
+        /// The slowest rank's median s/step.
+        var secondsPerStep: Double { perRank[0].max()! }
+    }
+
+    /// Our steps, then the ceiling (all ranks at once), then on rank 0 the baseline. With
+    /// --compare-full, the LoRA steps first, then full fine-tuning's (peak RSS only grows, and
+    /// full fine-tuning's is the larger).
     func measure(communicator: any Communicator) throws -> BenchResult {
         let ranks = communicator.size, isRoot = communicator.rank == 0
         KernelThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / ranks))
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
+        let run = try timedRun(lora: loraSettings, shape: shape, options: options, communicator: communicator)
+        let full = compareFull ? try timedRun(lora: nil, shape: shape, options: options, communicator: communicator) : nil
+        let kernels = MatmulBackends.kernelsInUse
+        try communicator.barrier()
+        let f32Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: false), communicator)
+        let bf16Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: true), communicator)
+        let ceiling = bf16 ? bf16Ceiling : f32Ceiling
+        let perRank = run.perRank, slowest = run.secondsPerStep
+        let flops = StepFLOPs(config: run.config)
+        let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
+            + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
+        let rows = noSharedPrompt ? shape.tokens : shape.sharedPromptRows
+        let scored = fullLogits ? rows : shape.completionPositions
+        let executed = flops.policy(tokens: rows, scoredPositions: scored)
+            + (precomputeRef ? 0 : flops.reference(tokens: rows, scoredPositions: scored))
+        let sentPerStep = run.sentPerStep
+        var result = BenchResult(
+            model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
+            pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
+            sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb,
+            warmupSteps: warmup, steps: steps, stepSeconds: run.stepSeconds.map(\.seconds),
+            secondsPerStep: slowest,
+            pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
+            effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
+            effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
+            bf16: bf16, sgemmCeilingGflops: f32Ceiling, bf16CeilingGflops: bf16Ceiling,
+            percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
+            executedPercentOfCeiling: 100 * executed * Double(ranks) / slowest / 1e9 / ceiling, matmulKernels: kernels,
+            peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: run.pageFaultsPerStep,
+            allreduceSecondsPerStep: perRank[1].max()!,
+            gradCommDtype: gradCommDtype.rawValue, bytesSentPerStep: sentPerStep, linkGbps: linkGbps,
+            predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
+            optimizerStateBytes: Int(perRank[3].max()!),
+            referencePrecomputeSeconds: run.precomputeSeconds,
+            estimatedBytes: Dictionary(uniqueKeysWithValues: run.plan.components.map { ($0.name, $0.bytes) }),
+            estimatedPerRankBytes: run.plan.stepBytes, policyActivationBytes: run.policyActivationBytes,
+            perRank: (0..<ranks).map { r in
+                BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
+                                 allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
+                                 optimizerStateBytes: Int(perRank[3][r]))
+            })
+        result.gradientCheckpointing = gradientCheckpointing
+        result.setTraffic(run.traffic)
+        result.loraR = loraR
+        if let full {
+            result.fullModel = BenchResult.FullModel(
+                secondsPerStep: full.secondsPerStep, stepSeconds: full.stepSeconds.map(\.seconds),
+                pairsPerSecond: Double(pairs * ranks) / full.secondsPerStep,
+                peakRssBytes: Int(full.perRank[2].reduce(0, +)), optimizerStateBytes: Int(full.perRank[3].max()!),
+                allreduceSecondsPerStep: full.perRank[1].max()!, bytesSentPerStep: full.sentPerStep,
+                gradientElements: full.traffic.gradientElements, allreducePayloadBytes: full.traffic.payloadBytes,
+                allreduceBytesPerRank: full.traffic.sentBytes)
+            result.fullOverLoRASeconds = full.secondsPerStep / slowest
+        }
+        if isRoot { baseline(into: &result, config: run.config) }
+        return result
+    }
+
+    /// `--lora-r`'s adapter settings, or nil without LoRA.
+    var loraSettings: LoRASettings? {
+        guard loraR > 0 else { return nil }
+        return LoRASettings(rank: loraR, alpha: loraAlpha ?? Double(2 * loraR),
+                            targets: loraTargets?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                                ?? LoRASettings.defaultTargets)
+    }
+
+    /// Sets up one configuration (a LoRA adapter of `lora`, or full fine-tuning), prints the
+    /// header on rank 0, runs the warm-up and timed steps and gathers every rank's numbers. The
+    /// step's objects are released on return.
+    func timedRun(lora: LoRASettings?, shape: BenchShape, options: ScoringOptions,
+                  communicator: any Communicator) throws -> TimedRun {
+        let ranks = communicator.size, isRoot = communicator.rank == 0
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef, bf16: bf16,
                                      zero: zero, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
-                                     wire: gradCommDtype, seed: seed, gradientCheckpointing: gradientCheckpointing,
+                                     wire: gradCommDtype, seed: seed, gradientCheckpointing: gradientCheckpointing, lora: lora,
                                      communicator: communicator)
-        let flops = StepFLOPs(config: bench.policy.config)
-        let plan = memoryPlan(bench: bench, options: options, ranks: ranks)
-        if isRoot { print(header(config: bench.policy.config, flops: flops, ranks: ranks, precompute: bench.precomputeSeconds)) }
+        let plan = memoryPlan(bench: bench, options: options, ranks: ranks, lora: lora)
+        if isRoot {
+            print(header(config: bench.policy.config, flops: StepFLOPs(config: bench.policy.config), ranks: ranks,
+                         precompute: bench.precomputeSeconds, lora: lora))
+        }
         for _ in 0..<warmup { _ = try bench.step() }
         var times: [(seconds: Double, allReduceSeconds: Double)] = []
         let faultsBefore = Self.resourceUsage().ru_minflt, sentBefore = communicator.bytesSent
@@ -137,72 +254,38 @@ struct BenchCommand: ParsableCommand {
         let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
         let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
         let rss = Self.peakRSSBytes()
-        let kernels = MatmulBackends.kernelsInUse
-        try communicator.barrier()
-        let f32Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: false), communicator)
-        let bf16Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: true), communicator)
-        let ceiling = bf16 ? bf16Ceiling : f32Ceiling
         let optimizerBytes = Double(bench.optimizer.adamW.stateBytes)
         let perRank = try [seconds, reduce, Double(rss), optimizerBytes].map { try Self.gather($0, communicator) }
-        let slowest = perRank[0].max()!
-        let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
-            + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
-        let rows = noSharedPrompt ? shape.tokens : shape.sharedPromptRows
-        let scored = fullLogits ? rows : shape.completionPositions
-        let executed = flops.policy(tokens: rows, scoredPositions: scored)
-            + (precomputeRef ? 0 : flops.reference(tokens: rows, scoredPositions: scored))
-        var result = BenchResult(
-            model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
-            pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
-            sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb,
-            warmupSteps: warmup, steps: steps, stepSeconds: times.map(\.seconds),
-            secondsPerStep: slowest,
-            pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
-            effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
-            effectiveGflops: plain * Double(ranks) / slowest / 1e9, executedGflops: executed * Double(ranks) / slowest / 1e9,
-            bf16: bf16, sgemmCeilingGflops: f32Ceiling, bf16CeilingGflops: bf16Ceiling,
-            percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
-            executedPercentOfCeiling: 100 * executed * Double(ranks) / slowest / 1e9 / ceiling, matmulKernels: kernels,
-            peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults, allreduceSecondsPerStep: perRank[1].max()!,
-            gradCommDtype: gradCommDtype.rawValue, bytesSentPerStep: sentPerStep, linkGbps: linkGbps,
-            predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
-            optimizerStateBytes: Int(perRank[3].max()!),
-            referencePrecomputeSeconds: bench.precomputeSeconds,
-            estimatedBytes: Dictionary(uniqueKeysWithValues: plan.components.map { ($0.name, $0.bytes) }),
-            estimatedPerRankBytes: plan.stepBytes, policyActivationBytes: bench.policy.allocatedActivationBytes,
-            perRank: (0..<ranks).map { r in
-                BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
-                                 allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
-                                 optimizerStateBytes: Int(perRank[3][r]))
-            })
-        result.gradientCheckpointing = gradientCheckpointing
-        let traffic = GradientTraffic(gradientElements: bench.policy.layout.count, ranks: ranks, zero: zero, wire: gradCommDtype)
-        result.gradientElements = traffic.gradientElements
-        result.allreducePayloadBytes = traffic.payloadBytes
-        result.allreduceReduceBytesPerRank = traffic.reduceBytes
-        result.allreduceGatherBytesPerRank = traffic.allGatherBytes
-        if isRoot { baseline(into: &result, config: bench.policy.config) }
-        return result
+        return TimedRun(stepSeconds: times, perRank: perRank, sentPerStep: sentPerStep, pageFaultsPerStep: faults,
+                        config: bench.policy.config, plan: plan, precomputeSeconds: bench.precomputeSeconds,
+                        policyActivationBytes: bench.policy.allocatedActivationBytes,
+                        traffic: GradientTraffic(gradientElements: bench.policy.trainableLayout.count, ranks: ranks, zero: zero,
+                                                 wire: gradCommDtype))
     }
 
     /// The estimate of this step's memory per rank: the policy and its activations at this rank's
     /// packed shape; the reference a frozen model, or with --precompute-ref none (the bench scores
     /// the pairs with the policy itself).
-    func memoryPlan(bench: DPOStepBench, options: ScoringOptions, ranks: Int) -> MemoryPlan {
+    func memoryPlan(bench: DPOStepBench, options: ScoringOptions, ranks: Int, lora: LoRASettings?) -> MemoryPlan {
         MemoryPlan(MemoryPlanSettings(policy: bench.policy.config, ranks: ranks,
                                       shape: ForwardShape(ScoringInput(bench.batch, options: options).input),
                                       zero: zero, gradientCheckpointing: gradientCheckpointing, bf16: bf16,
                                       reference: precomputeRef ? .none : .live,
-                                      bucketCapMB: bucketCapMb, wire: gradCommDtype))
+                                      bucketCapMB: bucketCapMb, wire: gradCommDtype, lora: lora))
     }
 
     /// The first lines of the report: the setup and how effective GFLOP/s is counted.
-    func header(config: GPT2Config, flops: StepFLOPs, ranks: Int, precompute: Double?) -> String {
+    func header(config: GPT2Config, flops: StepFLOPs, ranks: Int, precompute: Double?, lora: LoRASettings?) -> String {
+        var trained = compareFull ? ", full fine-tuning (for comparison)" : ""
+        if let lora {
+            trained = ", LoRA r \(lora.rank) alpha \(lora.alpha) on " + lora.targets.joined(separator: ",")
+                + " (base frozen, reference = base)"
+        }
         let mode = (fullLogits ? "logits at every position" : "logits at completion positions only")
             + (noSharedPrompt ? ", prompt run twice per pair" : ", prompt shared by each pair's completions")
             + (precomputeRef ? ", precomputed reference" : ", live reference model")
             + (bf16 ? ", bf16 matmuls (baseline: torch.autocast bfloat16)" : ", float32")
-            + (gradientCheckpointing ? ", gradient checkpointing" : "")
+            + (gradientCheckpointing ? ", gradient checkpointing" : "") + trained
         var lines = [
             "dpo-ddp bench: \(model) (\(GPT2Layout(config).count) parameters, N = \(flops.nonEmbeddingParameters) "
                 + "outside the embeddings), \(ranks) rank(s) x \(KernelThreads.count) thread(s), OpenBLAS \(BLASCore.current)",
@@ -223,6 +306,10 @@ struct BenchCommand: ParsableCommand {
     func baseline(into result: inout BenchResult, config: GPT2Config) {
         guard !noBaseline else {
             result.pytorchSkipped = "--no-baseline"
+            return
+        }
+        guard loraR == 0 else {
+            result.pytorchSkipped = "the baseline trains every weight, not a LoRA adapter (--compare-full times ours)"
             return
         }
         guard result.ranks == 1 else {

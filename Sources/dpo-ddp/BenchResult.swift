@@ -1,3 +1,4 @@
+import DPO
 import Foundation
 
 /// Everything one `dpo-ddp bench` run measured, printed as its last line in JSON (snake_case keys).
@@ -10,6 +11,21 @@ struct BenchResult: Encodable {
         var allreduceSecondsPerStep: Double
         var peakRssBytes: Int
         var optimizerStateBytes: Int
+    }
+
+    /// Full fine-tuning of the same model, timed after the LoRA steps in the same run (`--compare-full`).
+    struct FullModel: Encodable {
+        var secondsPerStep: Double
+        var stepSeconds: [Double]
+        var pairsPerSecond: Double
+        var peakRssBytes: Int
+        var optimizerStateBytes: Int
+        var allreduceSecondsPerStep: Double
+        var bytesSentPerStep: Int
+        var gradientElements: Int
+        var allreducePayloadBytes: Int
+        /// `GradientTraffic.sentBytes` at this run's ranks.
+        var allreduceBytesPerRank: Int
     }
 
     var model: String
@@ -81,6 +97,12 @@ struct BenchResult: Encodable {
     var allreduceReduceBytesPerRank = 0
     /// The same for ZeRO's weight all-gather ((n−1)/n of 4 B per trainable parameter); 0 without ZeRO.
     var allreduceGatherBytesPerRank = 0
+    /// `--lora-r` (0: every weight trained).
+    var loraR = 0
+    /// `--compare-full`'s full fine-tuning row.
+    var fullModel: FullModel?
+    /// Full fine-tuning's s/step over LoRA's (above 1: the LoRA step is faster).
+    var fullOverLoRASeconds: Double?
     /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
@@ -101,6 +123,14 @@ struct BenchResult: Encodable {
     /// The policy recomputed each block's activations in backward (`--gradient-checkpointing`).
     var gradientCheckpointing = false
 
+    /// Fills the traffic fields from `traffic`.
+    mutating func setTraffic(_ traffic: GradientTraffic) {
+        gradientElements = traffic.gradientElements
+        allreducePayloadBytes = traffic.payloadBytes
+        allreduceReduceBytesPerRank = traffic.reduceBytes
+        allreduceGatherBytesPerRank = traffic.allGatherBytes
+    }
+
     /// The JSON line.
     var json: String {
         let encoder = JSONEncoder()
@@ -116,17 +146,36 @@ struct BenchResult: Encodable {
                    r.rank, r.secondsPerStep, r.pairsPerSecond, r.allreduceSecondsPerStep) + Self.bytes(r.peakRssBytes)
                 + ", optimizer state " + Self.bytes(r.optimizerStateBytes)
         } : []
-        lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS", "optim/rank"]))
-        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : "") + (zero > 0 ? " ZeRO-\(zero)" : ""),
+        lines.append(Self.row(["", "s/step", "pairs/s", "tokens/s", "eff GFLOP/s", "% ceiling", "peak RSS", "optim/rank",
+                               "grad/step"]))
+        lines.append(Self.row(["dpo-ddp" + (ranks > 1 ? " (\(ranks) ranks)" : "") + (zero > 0 ? " ZeRO-\(zero)" : "")
+                                   + (loraR > 0 ? " LoRA r \(loraR)" : ""),
                                Self.number(secondsPerStep), Self.number(pairsPerSecond), Self.number(tokensPerSecond, 1),
                                Self.number(effectiveGflops, 1), Self.number(percentOfCeiling, 1), Self.bytes(peakRssBytes),
-                               Self.bytes(optimizerStateBytes)]))
+                               Self.bytes(optimizerStateBytes), Self.megabytes(allreducePayloadBytes)]))
+        if let full = fullModel {
+            let gflops = effectiveGflopPerStep / full.secondsPerStep
+            lines.append(Self.row(["dpo-ddp full fine-tuning", Self.number(full.secondsPerStep), Self.number(full.pairsPerSecond),
+                                   Self.number(tokensPerSecond * secondsPerStep / full.secondsPerStep, 1), Self.number(gflops, 1),
+                                   Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
+                                   Self.bytes(full.peakRssBytes), Self.bytes(full.optimizerStateBytes),
+                                   Self.megabytes(full.allreducePayloadBytes)]))
+        }
         if let pytorch {
             let gflops = effectiveGflopPerStep / Double(ranks) / pytorch.secondsPerStep
             lines.append(Self.row(["PyTorch \(pytorch.torch)", Self.number(pytorch.secondsPerStep),
                                    Self.number(pytorch.pairsPerSecond), Self.number(pytorch.tokensPerSecond, 1),
                                    Self.number(gflops, 1), Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
-                                   Self.bytes(pytorch.peakRssBytes), "-"]))
+                                   Self.bytes(pytorch.peakRssBytes), "-", "-"]))
+        }
+        if let full = fullModel, let ratio = fullOverLoRASeconds {
+            lines.append(String(format: "full fine-tuning / LoRA r %d: %.2fx s/step, %.2fx peak RSS, %.1fx gradient all-reduced "
+                                + "(%@ vs %@ trainable floats)", loraR, ratio,
+                                Double(full.peakRssBytes) / Double(max(peakRssBytes, 1)),
+                                Double(full.allreducePayloadBytes) / Double(max(allreducePayloadBytes, 1)),
+                                "\(full.gradientElements)", "\(gradientElements)"))
+            lines.append("full fine-tuning's timed steps: " + full.stepSeconds.map { Self.number($0) }.joined(separator: ", ")
+                + " s; LoRA's: " + stepSeconds.map { Self.number($0) }.joined(separator: ", ") + " s")
         }
         if ranks > 1 {
             lines.append(String(format: "blocked in communication: %.3f s/step (%.1f%% of the step)",
@@ -189,6 +238,10 @@ struct BenchResult: Encodable {
 
     private static func number(_ value: Double, _ decimals: Int = 3) -> String {
         String(format: "%.\(decimals)f", value)
+    }
+
+    private static func megabytes(_ count: Int) -> String {
+        String(format: "%.1f MB", Double(count) / 1e6)
     }
 
     private static func bytes(_ count: Int) -> String {

@@ -27,14 +27,22 @@ final class DPOStepBench {
     /// rank's `pairs` pairs (seed + rank) and the reference: a frozen copy of the policy, or with
     /// `precomputeRef` its log-probs of the pairs, computed now (the reference is the starting
     /// policy, so no second model is ever allocated). With `bf16` both run as `train --bf16`, with
-    /// `gradientCheckpointing` the policy as `train --gradient-checkpointing`.
+    /// `gradientCheckpointing` the policy as `train --gradient-checkpointing`. With `lora` only a
+    /// fresh adapter trains (PEFT's initialisation from `seed`, as `train --lora-r`) and the
+    /// reference is the base, sharing the policy's weights (TRL's rule for a fresh adapter).
     init(model: String, shape: BenchShape, options: ScoringOptions, precomputeRef: Bool, bf16: Bool, zero: Int,
-         bucketElements: Int?, wire: WireFormat, seed: Int, gradientCheckpointing: Bool = false,
+         bucketElements: Int?, wire: WireFormat, seed: Int, gradientCheckpointing: Bool = false, lora: LoRASettings? = nil,
          communicator: any Communicator) throws {
-        policy = try RunInputs.model(model, seed: seed, trainable: true)
+        let adapter = try lora.map { settings in
+            let adapter = try LoRAAdapter(config: RunInputs.modelConfig(model), settings: settings)
+            adapter.initializeRandomly(seed: seed)
+            return adapter
+        }
+        policy = try RunInputs.model(model, seed: seed, trainable: true, adapter: adapter)
         policy.bf16 = bf16
         policy.gradientCheckpointing = gradientCheckpointing
         try communicator.broadcast(policy.parameters.buffer, root: 0)
+        if let adapter { try communicator.broadcast(adapter.parameters.buffer, root: 0) }
         guard shape.sequenceLength <= policy.config.nPositions else {
             throw TrainingError("--prompt-tokens + --completion-tokens = \(shape.sequenceLength) exceeds the model's "
                 + "n_positions \(policy.config.nPositions)")
@@ -47,6 +55,9 @@ final class DPOStepBench {
             let start = ContinuousClock.now
             reference = .cache(try ReferenceCache.compute(model: policy, batch: batch))
             precomputeSeconds = (ContinuousClock.now - start).inSeconds
+        } else if adapter != nil {
+            reference = .model(try GPT2Model(sharingWeightsOf: policy, adapter: nil))
+            precomputeSeconds = nil
         } else {
             let frozen = try GPT2Model(config: policy.config, trainable: false)
             frozen.parameters.copy(from: policy.parameters)
