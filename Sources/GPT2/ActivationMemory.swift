@@ -40,10 +40,13 @@ public enum ActivationStorage: String, Sendable {
 /// Bytes of one model's activation buffers: the memory plan's activation terms all come from
 /// here, and here from `GPT2Model.activationBytes`, the count the model allocates by.
 public enum ActivationMemory {
-    /// Bytes of a model's activation buffers after a forward pass of `shape`, keeping `storage`.
-    public static func bytes(shape: ForwardShape, config: GPT2Config, storage: ActivationStorage) -> Int {
+    /// Bytes of a model's activation buffers after a forward pass of `shape`, keeping `storage`,
+    /// with a LoRA adapter of layout `adapter` (a trainable model's storage trains only the
+    /// adapter then) or none.
+    public static func bytes(shape: ForwardShape, config: GPT2Config, storage: ActivationStorage,
+                             adapter: LoRALayout? = nil) -> Int {
         GPT2Model.activationBytes(config: config, rows: shape.rows, probabilitiesPerHead: shape.probabilitiesPerHead,
                                   targets: shape.targets, trainable: storage != .frozen,
-                                  checkpointing: storage == .checkpointed)
+                                  checkpointing: storage == .checkpointed, adapter: adapter)
     }
 }

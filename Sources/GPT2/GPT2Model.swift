@@ -9,18 +9,32 @@ import Kernels
 public final class GPT2Model {
     /// The model's shape.
     public let config: GPT2Config
-    /// Where each named tensor lives in `parameters` and `gradients`.
+    /// Where each named tensor lives in `parameters`.
     public let layout: GPT2Layout
-    /// All parameters, in `layout` order.
-    public let parameters: FloatBuffer
-    /// Gradients in the same layout, or nil for a frozen (reference) model.
+    /// The parameters and their bfloat16 copy, shared with other models when this one was made
+    /// by `init(sharingWeightsOf:adapter:)`.
+    private let weights: ModelWeights
+    /// All parameters, in `layout` order (the base model's, when an adapter trains).
+    public var parameters: FloatBuffer { weights.parameters }
+    /// The LoRA adapter applied to the targeted layers, or nil. When it is set and the model is
+    /// trainable, only the adapter trains: `gradients` has the adapter's layout and the base
+    /// weights get no gradient at all.
+    public let adapter: LoRAAdapter?
+    /// Gradients of the trainable parameters (`trainableLayout`: the whole model's, or the
+    /// adapter's), or nil for a frozen (reference) model.
     public let gradients: FloatBuffer?
     private var acts: GPT2Activations?
 
+    /// The parameters the optimiser updates: the adapter's when there is one, else the model's.
+    public var trainableParameters: FloatBuffer { adapter?.parameters ?? parameters }
+    /// The layout of `trainableParameters` and `gradients`.
+    public var trainableLayout: any ParameterLayout { adapter?.layout ?? layout }
+
     /// Called during `backward` each time a suffix of the gradient buffer is final for this pass:
     /// with offset `x`, `gradients[x...]` will not change again (last block first, the
-    /// embeddings last with offset 0). Data-parallel training starts reducing those gradients
-    /// while the rest of the backward pass runs.
+    /// embeddings last with offset 0; with an adapter, each block's adapter tensors, the last 0).
+    /// Offsets strictly decrease within a pass. Data-parallel training starts reducing those
+    /// gradients while the rest of the backward pass runs.
     public var onGradientsFinal: ((Int) -> Void)?
 
     /// Debug mode: after every layer of the forward pass, check its output for NaN/Inf and throw
@@ -31,13 +45,9 @@ public final class GPT2Model {
     /// forward and backward) takes bfloat16 inputs, the weights from a bfloat16 copy of
     /// `parameters` and the activations rounded per product, and accumulates in float32.
     /// Parameters, gradients, layernorm, attention, GELU, softmax and log-probs stay float32.
+    /// Models sharing weights share the copy.
     public var bf16 = false {
-        didSet {
-            guard bf16 != oldValue else { return }
-            weights16?.deallocate()
-            weights16 = bf16 ? .allocate(capacity: layout.count) : nil
-            weights16Current = false
-        }
+        didSet { if bf16 != oldValue { weights.useBF16(bf16) } }
     }
     /// Activation checkpointing (TRL's `gradient_checkpointing`): the forward pass keeps only each
     /// block's input ([N, C] per block) and one block's activations, which every block fills in
@@ -54,31 +64,38 @@ public final class GPT2Model {
     /// for an input of `rows` rows, `probabilitiesPerHead` attention probabilities per head
     /// (`AttentionSpans.probabilitiesPerHead` of the input's layout) and `targets` scored rows,
     /// for a trainable model (`trainable`, with `checkpointing` as `gradientCheckpointing`) or a
-    /// frozen one. Exactly what the model allocates (a model keeps the largest shape it has seen).
+    /// frozen one, with `adapter` (the layout of the model's LoRA adapter) or none. Exactly what
+    /// the model allocates (a model keeps the largest shape it has seen).
     public static func activationBytes(config: GPT2Config, rows: Int, probabilitiesPerHead: Int, targets: Int,
-                                       trainable: Bool, checkpointing: Bool) -> Int {
+                                       trainable: Bool, checkpointing: Bool, adapter: LoRALayout? = nil) -> Int {
         4 * GPT2Activations.floats(rows: rows, attention: config.nHead * probabilitiesPerHead, targets: targets,
-                                   config: config, trainable: trainable, checkpointing: checkpointing)
+                                   config: config, trainable: trainable, checkpointing: checkpointing, adapter: adapter)
     }
 
     /// Bytes of the activation buffers this model holds now (0 before the first `forward`).
     public var allocatedActivationBytes: Int { 4 * (acts?.allocatedFloats ?? 0) }
 
-    /// The bfloat16 copy of `parameters` with `bf16`, rounded at the first forward pass after
-    /// `parametersChanged()`.
-    private var weights16: UnsafeMutablePointer<UInt16>?
-    private var weights16Current = false
-
     /// A zero-initialised model; call `initializeRandomly(seed:)` or load a checkpoint.
     /// A frozen model (`trainable: false`) allocates no gradient buffer.
-    public init(config: GPT2Config, trainable: Bool = true) throws(GPT2ConfigError) {
+    public convenience init(config: GPT2Config, trainable: Bool = true) throws(GPT2ConfigError) {
+        try self.init(config: config, trainable: trainable, adapter: nil, sharing: nil)
+    }
+
+    /// A model with `adapter` (nil: none), on the parameters of `weights` (nil: its own, zeroed).
+    /// With an adapter, a trainable model's gradient buffer is the adapter's size.
+    init(config: GPT2Config, trainable: Bool, adapter: LoRAAdapter?, sharing weights: ModelWeights?) throws(GPT2ConfigError) {
         try config.validate()
         self.config = config
         layout = GPT2Layout(config)
-        parameters = FloatBuffer(count: layout.count)
-        gradients = trainable ? FloatBuffer(count: layout.count, releasable: true) : nil
+        self.weights = weights ?? ModelWeights(count: layout.count)
+        self.adapter = adapter
+        let trainableCount = adapter?.layout.count ?? layout.count
+        gradients = trainable ? FloatBuffer(count: trainableCount, releasable: true) : nil
         gradientsAreZero = trainable
     }
+
+    /// The weights this model runs on, for a model that shares them.
+    var sharedWeights: ModelWeights { weights }
 
     /// Whether every gradient is known to be zero: after `zeroGradients()` or
     /// `gradientsWereCleared()`, until the next `backward`. Only `backward` (and, after it, the
@@ -98,14 +115,23 @@ public final class GPT2Model {
     /// Records that every gradient was set to zero by its owner's optimiser.
     public func gradientsWereCleared() { gradientsAreZero = true }
 
-    /// Records that `parameters` were written (an optimiser step, a load after the first forward
-    /// pass): with `bf16`, the next forward pass rounds them to the bfloat16 copy again, once.
-    public func parametersChanged() { weights16Current = false }
+    /// Records that the trainable parameters were written (an optimiser step, a load after the
+    /// first forward pass): with `bf16`, the next forward pass rounds them to the bfloat16 copy
+    /// again, once. With an adapter the base weights are frozen and keep their copy (the adapter's
+    /// products round A and B per product); `baseWeightsChanged()` is for writes into the base.
+    public func parametersChanged() {
+        if adapter == nil { weights.changed() }
+    }
 
-    deinit { weights16?.deallocate() }
+    /// Records that `parameters` (the base weights) were written, with or without an adapter.
+    public func baseWeightsChanged() { weights.changed() }
+
+    deinit { if bf16 { weights.useBF16(false) } }
 
     /// The bfloat16 copy of the tensor at `offset` with `bf16`, else nil (float32 matmuls).
-    private func weight16(_ offset: Int) -> UnsafePointer<UInt16>? { weights16.map { UnsafePointer($0 + offset) } }
+    private func weight16(_ offset: Int) -> UnsafePointer<UInt16>? {
+        bf16 ? weights.rounded.map { UnsafePointer($0 + offset) } : nil
+    }
 
     /// Runs the forward pass and returns the log-probability of each target, `[M]`.
     ///
@@ -122,11 +148,9 @@ public final class GPT2Model {
         a.targetRows = input.targetRows
         a.targets = input.targets
         a.spans = input.spans
+        precondition(adapter == nil, "GPT2Model: the LoRA adapter's forward pass is not implemented yet")
         let p = parameters.base
-        if let weights16, !weights16Current {
-            BFloat16.round(p, into: weights16, count: layout.count)
-            weights16Current = true
-        }
+        if bf16 { weights.roundIfStale() }
         a.tokens.withUnsafeBufferPointer { tok in
             a.positions.withUnsafeBufferPointer { pos in
                 embeddingForward(out: a.residual(0), tokens: tok.baseAddress!, positions: pos.baseAddress!,
@@ -204,7 +228,7 @@ public final class GPT2Model {
     /// a backward pass).
     public func nonFiniteGradient() -> String? {
         guard let g = gradients?.base else { return nil }
-        return layout.tensors.first { t in (t.offset..<(t.offset + t.count)).contains { !g[$0].isFinite } }?.name
+        return trainableLayout.tensors.first { t in (t.offset..<(t.offset + t.count)).contains { !g[$0].isFinite } }?.name
     }
 
     /// Logits of target `m` of the last forward pass, `[V]` (before any backward pass).
@@ -295,7 +319,8 @@ public final class GPT2Model {
         let targets = max(m, acts?.targetCapacity ?? 0)
         acts = nil  // release the old buffers before allocating the larger ones
         let grown = GPT2Activations(rows: rows, attention: att, targets: targets, config: config,
-                                    trainable: gradients != nil, checkpointing: gradientCheckpointing)
+                                    trainable: gradients != nil, checkpointing: gradientCheckpointing,
+                                    adapter: adapter?.layout)
         acts = grown
         return grown
     }
