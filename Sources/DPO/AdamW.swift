@@ -48,8 +48,9 @@ public final class AdamW {
     /// The tensors' parts inside `range`, in parameter order, and whether each decays.
     private let pieces: [(elements: Range<Int>, decays: Bool)]
 
-    /// An optimiser for `range` (default: all) of parameters laid out as `layout`; moments start at zero.
-    public init(layout: GPT2Layout, settings: AdamWSettings, range: Range<Int>? = nil) {
+    /// An optimiser for `range` (default: all) of parameters laid out as `layout` (a whole model's,
+    /// or a LoRA adapter's); moments start at zero.
+    public init(layout: any ParameterLayout, settings: AdamWSettings, range: Range<Int>? = nil) {
         let range = range ?? 0..<layout.count
         precondition(range.lowerBound >= 0 && range.upperBound <= layout.count, "AdamW: range \(range) of \(layout.count)")
         self.settings = settings

@@ -7,6 +7,10 @@ import GPT2
 /// all-gather of the updated weights. A finished step leaves the gradient zero (the model knows,
 /// so its next `zeroGradients()` costs nothing).
 ///
+/// It works on the model's trainable parameters (`trainableParameters`, `trainableLayout`,
+/// `gradients`): every weight, or with a LoRA adapter the adapter alone, whose gradient is all
+/// that travels between ranks and whose moments are all AdamW keeps.
+///
 /// Without ZeRO every rank receives the whole summed gradient, holds AdamW's moments of every
 /// parameter and makes the same update. With ZeRO-1 the flat parameter buffer is split into one
 /// contiguous shard per rank (`evenShards`); rank r receives the summed gradient of its shard
@@ -32,7 +36,7 @@ public final class DataParallelOptimizer {
     /// Communication seconds of this step's earlier micro-batches (ZeRO-2).
     private var earlierSeconds = 0.0
 
-    /// An optimiser of `model`'s weights (identical on every rank) with fresh moments.
+    /// An optimiser of `model`'s trainable weights (identical on every rank) with fresh moments.
     ///
     /// - Parameters:
     ///   - zero: the ZeRO stage, 0, 1 (optimiser state sharded over ranks) or 2 (gradient too).
@@ -42,13 +46,13 @@ public final class DataParallelOptimizer {
     public init(model: GPT2Model, settings: AdamWSettings, communicator: any Communicator, zero: Int, bucketElements: Int?,
                 wire: WireFormat = .fp32) {
         precondition((0...2).contains(zero), "DataParallelOptimizer: ZeRO stage \(zero)")
-        let count = model.layout.count
+        let count = model.trainableLayout.count
         shards = zero > 0 ? evenShards(count: count, parts: communicator.size) : nil
         self.zero = zero
         self.model = model
         self.settings = settings
         self.communicator = communicator
-        adamW = AdamW(layout: model.layout, settings: settings, range: shards?[communicator.rank])
+        adamW = AdamW(layout: model.trainableLayout, settings: settings, range: shards?[communicator.rank])
         reducer = GradientReducer(gradients: model.gradients!, communicator: communicator,
                                   bucketElements: bucketElements, owners: shards, wire: wire, releasing: zero == 2)
     }
@@ -102,14 +106,14 @@ public final class DataParallelOptimizer {
         // Clipping and the next step's zeroing are fused into AdamW's pass over the gradient (the
         // same products, two passes fewer); with ZeRO-1 the parts other ranks own are zeroed here
         // (ZeRO-2's reducer released them already: writing zeros would bring their pages back).
-        adamW.step(parameters: model.parameters, gradients: gradients, learningRate: learningRate,
+        adamW.step(parameters: model.trainableParameters, gradients: gradients, learningRate: learningRate,
                    gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm), clearingGradients: true)
         if let shards {
             if zero == 1 {
                 gradients.zero(0..<adamW.range.lowerBound)
                 gradients.zero(adamW.range.upperBound..<gradients.count)
             }
-            seconds += try secondsSpent { try communicator.allGather(model.parameters.buffer, shards: shards) }
+            seconds += try secondsSpent { try communicator.allGather(model.trainableParameters.buffer, shards: shards) }
         }
         model.gradientsWereCleared()
         model.parametersChanged()
@@ -118,7 +122,7 @@ public final class DataParallelOptimizer {
 
     /// Starts AdamW afresh (zero moments, step 0), as at the start of the DPO phase.
     public func resetMoments() {
-        adamW = AdamW(layout: model.layout, settings: settings, range: adamW.range)
+        adamW = AdamW(layout: model.trainableLayout, settings: settings, range: adamW.range)
     }
 
     /// Restores a checkpoint's moments of this rank's parameters (`adamW.range`) and step count.

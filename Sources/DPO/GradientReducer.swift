@@ -6,7 +6,8 @@ import GPT2
 ///
 /// During `overlapping(_:_:)` the model reports each suffix of the gradient buffer that its
 /// backward pass will not change again (`GPT2Model.onGradientsFinal`: after `ln_f`, after each
-/// block from the last, then 0 after the embeddings). Each report starts a non-blocking reduction
+/// block from the last, then 0 after the embeddings; a LoRA model's gradient is its adapter's,
+/// final block by block too). Each report starts a non-blocking reduction
 /// of every whole bucket of `bucketElements` in the finished part, from the end of the buffer
 /// backwards, and lets the started ones advance (Open MPI has no progress thread: they move only
 /// inside MPI calls). Once backward reports 0 the rest is started in buckets too; `finish()`

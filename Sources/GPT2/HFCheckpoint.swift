@@ -9,8 +9,9 @@ public enum HFCheckpoint {
     /// Accepts tensor names with or without the `transformer.` prefix; ignores the attention-mask
     /// buffers `h.N.attn.bias` / `h.N.attn.masked_bias`; accepts `lm_head.weight` only when it
     /// equals `wte.weight`; converts F16/BF16/F64 to F32. Any unknown, missing or mis-shaped
-    /// tensor is refused with its name and both shapes.
-    public static func load(from directory: URL, trainable: Bool = true) throws -> GPT2Model {
+    /// tensor is refused with its name and both shapes. With `adapter`, the model applies it
+    /// (and, trainable, trains only it: see `GPT2Model(config:trainable:adapter:)`).
+    public static func load(from directory: URL, trainable: Bool = true, adapter: LoRAAdapter? = nil) throws -> GPT2Model {
         let config = try HFConfigFile.read(directory.appendingPathComponent("config.json"))
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: weightsURL.path) else {
@@ -21,7 +22,7 @@ public enum HFCheckpoint {
                 : "missing model.safetensors (pytorch_model.bin is never read: pickle is unsafe)")
         }
         let file = try SafetensorsFile(contentsOf: weightsURL)
-        let model = try GPT2Model(config: config, trainable: trainable)
+        let model = try GPT2Model(config: config, trainable: trainable, adapter: adapter)
         try copy(file, into: model, url: weightsURL)
         return model
     }
