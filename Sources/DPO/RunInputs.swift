@@ -6,30 +6,36 @@ import Tokenizer
 /// Loading what a command names: models (checkpoint directories or size names), tokenizers and
 /// data sets, with the defaults every command shares.
 public enum RunInputs {
-    /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`.
-    public static func model(_ spec: String, seed: Int, trainable: Bool) throws -> GPT2Model {
+    /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`,
+    /// with `adapter` applied (nil: none; trainable, only the adapter trains).
+    public static func model(_ spec: String, seed: Int, trainable: Bool, adapter: LoRAAdapter? = nil) throws -> GPT2Model {
         if let config = GPT2Config.named(spec) {
-            let model = try GPT2Model(config: config, trainable: trainable)
+            let model = try GPT2Model(config: config, trainable: trainable, adapter: adapter)
             model.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
             return model
         }
-        return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable)
+        return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable, adapter: adapter)
     }
 
-    /// `spec` (a checkpoint directory or a size name) with `adapter` applied (nil: the model alone).
-    /// A frozen model shares the base weights it loaded; a trainable one trains the adapter alone
-    /// (a checkpoint's weights are copied into it once; a size name is initialised in place from `seed`).
-    public static func model(_ spec: String, seed: Int, trainable: Bool, adapter: LoRAAdapter?) throws -> GPT2Model {
-        guard let adapter else { return try model(spec, seed: seed, trainable: trainable) }
-        if !trainable { return try GPT2Model(sharingWeightsOf: model(spec, seed: seed, trainable: false), adapter: adapter) }
-        let adapted = try GPT2Model(config: modelConfig(spec), trainable: true, adapter: adapter)
-        if GPT2Config.named(spec) != nil {
-            adapted.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
-        } else {
-            adapted.parameters.copy(from: try model(spec, seed: seed, trainable: false).parameters)
-            adapted.baseWeightsChanged()
-        }
-        return adapted
+    /// `spec` with the PEFT adapter in directory `adapter` applied, frozen (nil: `spec` alone).
+    public static func frozenModel(_ spec: String, adapter: String?, seed: Int) throws -> GPT2Model {
+        let lora = try adapter.map { try PEFTAdapter.load(from: URL(fileURLWithPath: $0), config: modelConfig(spec)) }
+        return try model(spec, seed: seed, trainable: false, adapter: lora)
+    }
+
+    /// `spec` with the PEFT adapter in directory `adapter` merged into its weights (W += scaling ·
+    /// (B A)ᵀ, PEFT's `merge_and_unload`), frozen, and the adapter; for what runs the base weights
+    /// alone (`GPT2Generator`, a saved checkpoint).
+    public static func mergedModel(_ spec: String, adapter: String, seed: Int) throws -> (model: GPT2Model, adapter: LoRAAdapter) {
+        let base = try model(spec, seed: seed, trainable: false)
+        let lora = try PEFTAdapter.load(from: URL(fileURLWithPath: adapter), config: base.config)
+        lora.merge(into: base)
+        return (base, lora)
+    }
+
+    /// Whether `directory` holds a PEFT adapter (`adapter_config.json`) rather than a whole model.
+    public static func isAdapterDirectory(_ directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: URL(fileURLWithPath: directory).appendingPathComponent(PEFTAdapter.configFileName).path)
     }
 
     /// The shape of the model `spec` names (a size name or a checkpoint directory's `config.json`),

@@ -16,6 +16,7 @@ struct DPODDP: ParsableCommand {
             EvalCommand.self,
             LogpsCommand.self,
             GenerateCommand.self,
+            MergeAdapterCommand.self,
             CheckCommand.self,
             TokenizeCommand.self,
             BenchTokenizerCommand.self,

@@ -13,16 +13,19 @@ struct EvalCommand: ParsableCommand {
             The loss, beta and reference come from the run's settings: pass the run's \
             resolved_config.yaml as --config, or the options themselves. The reference is --ref-model, \
             else the run's SFT model (OUTPUT_DIR/sft) when it had an SFT phase, else --model (the starting \
-            model). The pairs are --eval-data, else the run's val_size split of --data (as recorded in its \
+            model). With LoRA (docs/lora.md) --policy may be a PEFT adapter directory, applied to the base \
+            --model, and the reference follows TRL: the base, or with --adapter the base with that starting \
+            adapter. The pairs are --eval-data, else the run's val_size split of --data (as recorded in its \
             data_split.json), else --data. Prints one JSON object; what loading the pairs \
             did (rows read, pairs dropped because their prompt fills --max-length, ...) goes to standard error.
 
             Examples:
               dpo-ddp eval --policy runs/default/final --config runs/default/resolved_config.yaml
               dpo-ddp eval --policy my-model --model gpt2-start --data heldout.jsonl --beta 0.1
+              dpo-ddp eval --policy runs/lora/final --config runs/lora/resolved_config.yaml
             """)
 
-    @Option(help: ArgumentHelp("The model to evaluate (a checkpoint directory).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The model to evaluate: a checkpoint directory, or a LoRA run's PEFT adapter directory (applied to --model, the base).", valueName: "dir"))
     var policy: String
 
     @Option(help: ArgumentHelp("YAML file of settings, e.g. a run's resolved_config.yaml.", valueName: "file"))
@@ -34,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let communicator = try CommunicatorFactory.make()
         do {
-            var config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: [policy])
+            var config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: RunInputs.isAdapterDirectory(policy) ? [] : [policy])
             let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
             let tokenizer = try RunInputs.tokenizer(files)
             let sets = try RunDataSets.load(config: config, tokenizer: tokenizer,
@@ -43,7 +46,7 @@ struct EvalCommand: ParsableCommand {
             if communicator.rank == 0 {
                 FileHandle.standardError.write(Data(sets.summary.map { $0 + "\n" }.joined().utf8))
             }
-            let model = try RunInputs.model(policy, seed: config.seed, trainable: false)
+            let model = try ModelEvaluation.policyModel(policy, config: config)
             let metrics = try ModelEvaluation.metrics(policy: model, dataset: dataset, config: config,
                                                       padID: tokenizer.endOfTextID, communicator: communicator)
             if communicator.rank == 0 {

@@ -21,12 +21,17 @@ struct GenerateCommand: ParsableCommand {
               dpo-ddp generate --model runs/default/final --prompt "The meaning of life is" --greedy
               dpo-ddp generate --model runs/default/final --prompt "Once upon a time" \\
                   --temperature 0.8 --top-k 50 --top-p 0.95 --seed 7 --max-new-tokens 128
+              dpo-ddp generate --model models/gpt2 --adapter runs/lora/final --prompt "Hello" --greedy
               dpo-ddp generate --model gpt2 --prompt "Hello" --max-new-tokens 64   # random init: a speed test
             """)
 
     @Option(help: ArgumentHelp("A checkpoint directory or a size name "
         + "(\(GPT2Config.namedSizes.map(\.name).joined(separator: ", ")); randomly initialised).", valueName: "dir|size"))
     var model: String
+
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter directory to apply to --model (merged into its weights, as PEFT's merge_and_unload).",
+                               valueName: "dir"))
+    var adapter: String?
 
     @Option(help: "The text to continue.")
     var prompt: String
@@ -68,7 +73,10 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try RunInputs.tokenizer(RunInputs.tokenizerFiles(explicit: self.tokenizer, model: model))
-        let gpt = try RunInputs.model(model, seed: Int(truncatingIfNeeded: seed), trainable: false)
+        // The key/value-cache generator runs the base weights alone: an adapter is merged into them.
+        let initSeed = Int(truncatingIfNeeded: seed)
+        let gpt = try adapter.map { try RunInputs.mergedModel(model, adapter: $0, seed: initSeed).model }
+            ?? RunInputs.model(model, seed: initSeed, trainable: false)
         let encoded = tokenizer.encode(prompt)
         let ids = encoded.isEmpty ? [tokenizer.endOfTextID] : encoded
         guard ids.count + maxNewTokens <= gpt.config.nPositions else {

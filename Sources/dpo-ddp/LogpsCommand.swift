@@ -16,10 +16,15 @@ struct LogpsCommand: ParsableCommand {
             Examples:
               dpo-ddp logps --model runs/default/final --data data/default/eval.jsonl
               dpo-ddp logps --model gpt2-tiny --data pairs.jsonl --max-length 256 > logps.jsonl
+              dpo-ddp logps --model models/gpt2 --adapter runs/lora/final --data data/default/eval.jsonl
             """)
 
     @Option(help: ArgumentHelp("A checkpoint directory or a size name.", valueName: "dir"))
     var model: String
+
+    @Option(help: ArgumentHelp("A PEFT LoRA adapter directory to apply to --model (the model = base + adapter, frozen).",
+                               valueName: "dir"))
+    var adapter: String?
 
     @Option(help: "Pairs per forward pass.")
     var batchSize = 8
@@ -44,7 +49,7 @@ struct LogpsCommand: ParsableCommand {
         let dataset = try RunInputs.requirePairs(
             data.load(tokenizer: tokenizer, defaultMaxLength: ContextLength.defaultMaxLength(models: [shape])), path: data.data)
         FileHandle.standardError.write(Data("data \(data.data): \(dataset.report.summary)\n".utf8))
-        let policy = try RunInputs.model(model, seed: seed, trainable: false)
+        let policy = try RunInputs.frozenModel(model, adapter: adapter, seed: seed)
         for start in stride(from: 0, to: dataset.pairs.count, by: batchSize) {
             let pairs = Array(dataset.pairs[start..<min(dataset.pairs.count, start + batchSize)])
             let batch = MicroBatch(pairs: pairs, padID: tokenizer.endOfTextID)
