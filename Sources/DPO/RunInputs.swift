@@ -6,14 +6,15 @@ import Tokenizer
 /// Loading what a command names: models (checkpoint directories or size names), tokenizers and
 /// data sets, with the defaults every command shares.
 public enum RunInputs {
-    /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`.
-    public static func model(_ spec: String, seed: Int, trainable: Bool) throws -> GPT2Model {
+    /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`,
+    /// with `adapter` applied (trainable: only the adapter trains, see `GPT2Model`).
+    public static func model(_ spec: String, seed: Int, trainable: Bool, adapter: LoRAAdapter? = nil) throws -> GPT2Model {
         if let config = GPT2Config.named(spec) {
-            let model = try GPT2Model(config: config, trainable: trainable)
+            let model = try GPT2Model(config: config, trainable: trainable, adapter: adapter)
             model.initializeRandomly(seed: UInt64(truncatingIfNeeded: seed))
             return model
         }
-        return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable)
+        return try HFCheckpoint.load(from: checkpointDirectory(spec), trainable: trainable, adapter: adapter)
     }
 
     /// The shape of the model `spec` names (a size name or a checkpoint directory's `config.json`),
