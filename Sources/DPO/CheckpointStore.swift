@@ -10,6 +10,11 @@ import Safetensors
 /// reference is not reconstructible (after an SFT phase), `trainer_state.json`, and last the
 /// marker `complete.json` (`CheckpointMarker`).
 ///
+/// A LoRA run's checkpoint holds the adapter in PEFT's form (`adapter_config.json` and
+/// `adapter_model.safetensors`, which PEFT loads onto the base model) instead of the model, the
+/// moments of the adapter's parameters, and `reference_adapter/` (PEFT's form too) when the
+/// reference is the base with a frozen copy of an adapter; the base model is `config.model`.
+///
 /// A checkpoint is written into a hidden temporary directory and renamed into place, and an old
 /// one is renamed to a hidden name before it is deleted, so a crash or kill at any moment leaves
 /// every visible `checkpoint-*` directory whole: `latest` is the one with the highest step that
@@ -40,14 +45,18 @@ public struct CheckpointStore: Sendable {
         public var reference: GPT2Model?
         public var state: TrainerState
         public var tokenizerFiles: [URL]
+        /// A LoRA run's reference adapter (the frozen copy the reference runs with), when there is one.
+        public var referenceAdapter: LoRAAdapter?
 
         /// The contents of a checkpoint to write.
-        public init(model: GPT2Model, optimizer: AdamW?, reference: GPT2Model?, state: TrainerState, tokenizerFiles: [URL]) {
+        public init(model: GPT2Model, optimizer: AdamW?, reference: GPT2Model?, state: TrainerState, tokenizerFiles: [URL],
+                    referenceAdapter: LoRAAdapter? = nil) {
             self.model = model
             self.optimizer = optimizer
             self.reference = reference
             self.state = state
             self.tokenizerFiles = tokenizerFiles
+            self.referenceAdapter = referenceAdapter
         }
     }
 
@@ -74,7 +83,7 @@ public struct CheckpointStore: Sendable {
         removeLeftovers()
         let final = try writeAtomically(name: "checkpoint-\(contents.state.step)") { temporary in
             try Self.write(contents, to: temporary)
-            try OptimizerCheckpoint.write(optimizer, parameterCount: contents.model.layout.count,
+            try OptimizerCheckpoint.write(optimizer, parameterCount: contents.model.trainableLayout.count,
                                           to: temporary.appendingPathComponent(OptimizerCheckpoint.wholeFileName))
             try CheckpointMarker(optimizerFiles: [OptimizerCheckpoint.wholeFileName]).write(in: temporary)
         }
@@ -119,13 +128,27 @@ public struct CheckpointStore: Sendable {
         for step in steps().dropLast(max(keep, 1)) { try discard(url(step: step)) }
     }
 
-    /// Writes the model and tokenizer files only (for `OUTPUT_DIR/final`), atomically.
-    public func saveModel(_ model: GPT2Model, tokenizerFiles: [URL], name: String) throws -> URL {
+    /// Writes the model (a LoRA policy: its adapter, for the base `baseModel`) and tokenizer files
+    /// only (for `OUTPUT_DIR/final`), atomically.
+    public func saveModel(_ model: GPT2Model, baseModel: String, tokenizerFiles: [URL], name: String) throws -> URL {
         try writeAtomically(name: name) { temporary in
-            try HFCheckpoint.save(model, to: temporary)
+            try Self.saveWeights(model, baseModel: baseModel, to: temporary)
             try Self.copy(tokenizerFiles, into: temporary)
         }
     }
+
+    /// Writes `model`'s trained weights into `directory`: a Hugging Face checkpoint, or for a
+    /// LoRA policy its adapter alone in PEFT's form, `base_model_name_or_path` = `baseModel`.
+    static func saveWeights(_ model: GPT2Model, baseModel: String, to directory: URL) throws {
+        if let adapter = model.adapter {
+            try PEFTAdapter.save(adapter, to: directory, baseModel: baseModel)
+        } else {
+            try HFCheckpoint.save(model, to: directory)
+        }
+    }
+
+    /// The subdirectory of a LoRA checkpoint holding the reference's adapter.
+    public static let referenceAdapterDirectory = "reference_adapter"
 
     /// Fills the hidden directory `.NAME.partial` with `body`, then puts it in place of `NAME`
     /// (an older `NAME` is hidden first and deleted once the new one is in place). On failure the
@@ -182,8 +205,12 @@ public struct CheckpointStore: Sendable {
 
     /// Writes everything but the optimiser state and the marker into `directory`.
     static func write(_ contents: Contents, to directory: URL) throws {
-        try HFCheckpoint.save(contents.model, to: directory)
+        try saveWeights(contents.model, baseModel: contents.state.config.model, to: directory)
         try copy(contents.tokenizerFiles, into: directory)
+        if let adapter = contents.referenceAdapter {
+            try PEFTAdapter.save(adapter, to: directory.appendingPathComponent(referenceAdapterDirectory),
+                                 baseModel: contents.state.config.model)
+        }
         if let reference = contents.reference {
             var writer = SafetensorsWriter(metadata: ["format": "dpo-ddp"])
             try writer.add("reference", shape: [reference.parameters.count], borrowing: UnsafeBufferPointer(reference.parameters.buffer))
@@ -201,9 +228,12 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Reads a checkpoint written by `save` or `saveSharded` (the optimiser state is only opened:
-    /// each rank reads its part), refusing one that is incomplete or does not fit.
+    /// each rank reads its part), refusing one that is incomplete or does not fit. A LoRA
+    /// checkpoint's model is its run's base model (`config.model` of its trainer state) with the
+    /// saved adapter (see `loadPolicy`).
     public static func load(_ directory: URL) throws -> (model: GPT2Model, optimizer: OptimizerCheckpoint,
-                                                         reference: [Float]?, state: TrainerState) {
+                                                         reference: [Float]?, referenceAdapter: LoRAAdapter?,
+                                                         state: TrainerState) {
         let stateURL = directory.appendingPathComponent("trainer_state.json")
         guard FileManager.default.fileExists(atPath: stateURL.path) else {
             throw TrainingError("\(directory.path) is not a dpo-ddp checkpoint: trainer_state.json is missing")
@@ -215,8 +245,9 @@ public struct CheckpointStore: Sendable {
             throw TrainingError("\(stateURL.path): unreadable trainer state: \(FileError.cause(of: error))")
         }
         let marker = try CheckpointMarker.read(in: directory)
-        let model = try HFCheckpoint.load(from: directory)
-        let optimizer = try OptimizerCheckpoint(directory: directory, names: marker.optimizerFiles, parameterCount: model.layout.count)
+        let model = try loadPolicy(directory, config: state.config)
+        let optimizer = try OptimizerCheckpoint(directory: directory, names: marker.optimizerFiles,
+                                                parameterCount: model.trainableLayout.count)
         var reference: [Float]?
         let referenceURL = directory.appendingPathComponent("reference.safetensors")
         if FileManager.default.fileExists(atPath: referenceURL.path) {
@@ -226,6 +257,6 @@ public struct CheckpointStore: Sendable {
             }
             reference = values
         }
-        return (model, optimizer, reference, state)
+        return (model, optimizer, reference, try loadReferenceAdapter(directory, config: state.config), state)
     }
 }

@@ -30,8 +30,9 @@ public func checkGradientAlongGradient(
 }
 
 /// Compares the gradient in `model.gradients` (already computed for `loss`), restricted to
-/// `ranges` of the flat parameter buffer (all of it by default), with finite differences of
-/// `loss` along that restricted gradient's direction. Leaves the parameters unchanged.
+/// `ranges` of the flat trainable buffer (all of it by default; a LoRA model's adapter), with
+/// finite differences of `loss` along that restricted gradient's direction. Leaves the parameters
+/// unchanged.
 public func checkDirectionalDerivative(
     model: GPT2Model, ranges: [Range<Int>]? = nil, epsilon: Double = 1e-2, loss: () throws -> Double
 ) throws -> GradientCheckResult {
@@ -41,17 +42,18 @@ public func checkDirectionalDerivative(
         (gradients.base + range.lowerBound).update(from: full.base + range.lowerBound, count: range.count)
     }
     let norm = gradientNorm(gradients)
-    let saved = FloatBuffer(count: model.parameters.count)
-    saved.copy(from: model.parameters)
+    let parameters = model.trainableParameters
+    let saved = FloatBuffer(count: parameters.count)
+    saved.copy(from: parameters)
     defer {
-        model.parameters.copy(from: saved)
+        parameters.copy(from: saved)
         model.parametersChanged()
     }
     func centralDifference(_ h: Double) throws -> Double {
         func shifted(_ step: Double) throws -> Double {
             let scale = Float(step / norm)
-            let p = model.parameters.base, s = saved.base, g = gradients.base
-            for i in 0..<model.parameters.count { p[i] = s[i] + scale * g[i] }
+            let p = parameters.base, s = saved.base, g = gradients.base
+            for i in 0..<parameters.count { p[i] = s[i] + scale * g[i] }
             model.parametersChanged()
             return try loss()
         }

@@ -32,9 +32,10 @@ public enum ReferenceLogProbs {
 }
 
 /// Reference log-probs of every pair of a data set, stored in a file whose name carries a
-/// fingerprint of the reference weights and of the tokenized pairs (so any change of model, data,
-/// tokenizer, template or truncation gives a different file): beside the data when that directory
-/// is writable, else in the run directory, or in `ref_cache_dir` when one is set.
+/// fingerprint of the reference weights (with a LoRA adapter's values, shapes and scaling) and of
+/// the tokenized pairs (so any change of model, adapter, data, tokenizer, template or truncation
+/// gives a different file): beside the data when that directory is writable, else in the run
+/// directory, or in `ref_cache_dir` when one is set.
 public struct ReferenceCache: Equatable, Sendable {
     /// Σ log p_ref over the chosen completion of pair i.
     public var chosen: [Double]
@@ -46,6 +47,11 @@ public struct ReferenceCache: Equatable, Sendable {
     public static func fileName(dataURL: URL, model: GPT2Model, dataset: PreferenceDataset, ldAlpha: Double? = nil) -> String {
         var hash = ContentHash()
         hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(model.parameters.buffer)))
+        if let adapter = model.adapter {
+            hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(adapter.parameters.buffer)))
+            for tensor in adapter.layout.tensors { hash.update(tensor.name + "\(tensor.shape)") }
+            hash.update([adapter.settings.scaling])
+        }
         if let ldAlpha { hash.update([ldAlpha]) }
         for pair in dataset.pairs {
             hash.update(pair.chosen.ids + [Int32(pair.chosen.promptLength)])

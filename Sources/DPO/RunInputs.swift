@@ -7,7 +7,7 @@ import Tokenizer
 /// data sets, with the defaults every command shares.
 public enum RunInputs {
     /// A checkpoint directory, or a size name (`gpt2`, `gpt2-tiny`, ...) initialised from `seed`,
-    /// with `adapter` applied (nil: none; trainable, only the adapter trains).
+    /// with `adapter` applied (trainable: only the adapter trains, see `GPT2Model`).
     public static func model(_ spec: String, seed: Int, trainable: Bool, adapter: LoRAAdapter? = nil) throws -> GPT2Model {
         if let config = GPT2Config.named(spec) {
             let model = try GPT2Model(config: config, trainable: trainable, adapter: adapter)

@@ -14,6 +14,10 @@ import PreferenceData
 /// all-gathered; ZeRO-2 also reduces every micro-batch's gradient into the owners' shards): see
 /// `DataParallelOptimizer`. Rank 0 writes metrics and checkpoints (with ZeRO every rank writes its
 /// optimiser shard into the checkpoint).
+///
+/// With a LoRA policy (`GPT2Model.adapter`) only the adapter trains: gradients, their reduction,
+/// clipping, AdamW, ZeRO and checkpoints cover it alone, and the reference follows TRL 1.16
+/// (`referenceModel()`).
 public final class Trainer {
     /// The resolved configuration.
     public let config: TrainingConfig
@@ -37,19 +41,41 @@ public final class Trainer {
     var state: TrainerState
     var reference: (train: ReferenceLogProbs, eval: ReferenceLogProbs)?
     var referenceWeights: GPT2Model?
+    /// A LoRA run's reference adapter: a frozen copy of the adapter the DPO phase started from
+    /// (`adapter`'s, or the policy's after an SFT phase); nil until the DPO phase starts, and when
+    /// the reference is the base alone (see `loraReferenceAdapter`).
+    var referenceAdapter: LoRAAdapter?
     var orders: (epoch: Int, order: [Int])?
     /// `generate_during_eval`'s prompts and the reference's completions (rank 0, when set).
     var evalSamples: EvalSamples?
 
+    /// What a run resumes from: a checkpoint's state, optimiser state (each rank reads its part)
+    /// and saved reference (weights, or a LoRA run's reference adapter).
+    public struct Resumed {
+        public var state: TrainerState
+        public var optimizer: OptimizerCheckpoint
+        public var reference: [Float]?
+        public var referenceAdapter: LoRAAdapter?
+
+        /// What a run resumes from.
+        public init(state: TrainerState, optimizer: OptimizerCheckpoint, reference: [Float]?, referenceAdapter: LoRAAdapter? = nil) {
+            self.state = state
+            self.optimizer = optimizer
+            self.reference = reference
+            self.referenceAdapter = referenceAdapter
+        }
+    }
+
     /// Prepares a run.
     ///
     /// - Parameters:
-    ///   - policy: the starting weights (identical on every rank), or a checkpoint's.
-    ///   - resume: state, optimiser state (this rank reads its part) and saved reference weights of a checkpoint.
-    ///   - loadInitialModel: loads `config.model` again (the default reference is the starting policy).
+    ///   - policy: the starting weights (identical on every rank), or a checkpoint's; with a LoRA
+    ///     adapter, only the adapter trains.
+    ///   - resume: what a checkpoint holds besides the policy.
+    ///   - loadInitialModel: the starting policy, frozen (`config.model` loaded again; for a LoRA
+    ///     policy its base, shared, with the starting adapter).
     public init(config: TrainingConfig, data: TrainingData, policy: GPT2Model, communicator: any Communicator,
-                resume: (state: TrainerState, optimizer: OptimizerCheckpoint, reference: [Float]?)? = nil,
-                loadInitialModel: @escaping () throws -> GPT2Model) throws {
+                resume: Resumed? = nil, loadInitialModel: @escaping () throws -> GPT2Model) throws {
         self.config = config
         self.data = data
         self.policy = policy
@@ -84,6 +110,7 @@ public final class Trainer {
                 model.parameters.base.update(from: weights, count: weights.count)
                 referenceWeights = model
             }
+            referenceAdapter = resume.referenceAdapter
         }
     }
 
@@ -98,6 +125,9 @@ public final class Trainer {
 
     /// Parameters of the policy.
     public var parameterCount: Int { policy.layout.count }
+
+    /// Parameters the optimiser updates: the policy's, or its LoRA adapter's.
+    public var trainableParameterCount: Int { policy.trainableLayout.count }
 
     /// The policy being trained (its weights after `run()` are the final model).
     public var model: GPT2Model { policy }
@@ -148,7 +178,7 @@ public final class Trainer {
             if state.step == config.sftSteps && config.sftSteps > 0 {
                 optimizer.resetMoments()  // DPO starts afresh
                 if communicator.rank == 0 {
-                    _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "sft")
+                    _ = try store.saveModel(policy, baseModel: config.model, tokenizerFiles: data.tokenizerFiles, name: "sft")
                 }
             }
             let phaseEnds = state.step == totalSteps || state.step == config.sftSteps
@@ -191,7 +221,7 @@ public final class Trainer {
             if stop != 0 { return Outcome(evalMetrics: lastEval, stoppedBy: stop, step: state.step) }
         }
         if communicator.rank == 0 {
-            _ = try store.saveModel(policy, tokenizerFiles: data.tokenizerFiles, name: "final")
+            _ = try store.saveModel(policy, baseModel: config.model, tokenizerFiles: data.tokenizerFiles, name: "final")
         }
         try communicator.barrier()
         return Outcome(evalMetrics: lastEval, stoppedBy: nil, step: state.step)
@@ -204,11 +234,11 @@ public final class Trainer {
         return Int32(signal[0])
     }
 
-    /// Debug mode: every rank's weights must equal rank 0's (a fingerprint compared after each
-    /// logged step); a rank that drifted stops the job with the step.
+    /// Debug mode: every rank's trained weights (a LoRA policy's adapter) must equal rank 0's (a
+    /// fingerprint compared after each logged step); a rank that drifted stops the job with the step.
     func checkWeightsAgree() throws {
         var hash = ContentHash()
-        hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(policy.parameters.buffer)))
+        hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(policy.trainableParameters.buffer)))
         var fingerprint = [hash.value]
         try fingerprint.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
         guard fingerprint[0] == hash.value else {
@@ -306,8 +336,9 @@ public final class Trainer {
 
     /// `--check-gradients`: on the first micro-batch of the first step, the DPO loss's gradient
     /// against finite differences along the whole gradient and along its restriction to a sample
-    /// of tensors (embeddings, first and last block, final LayerNorm). Throws when one is off by
-    /// more than 1e-2 relative; returns one line per check.
+    /// of tensors (embeddings, first and last block, final LayerNorm; a LoRA policy's first and
+    /// last two adapter tensors, skipping any whose gradient is exactly zero, as a fresh adapter's
+    /// A is at step 1). Throws when one is off by more than 1e-2 relative; returns one line per check.
     func gradientCheck() throws -> [String] {
         if config.sftSteps == 0 && reference == nil { try prepareReference() }
         let sft = config.sftSteps > 0
@@ -334,11 +365,16 @@ public final class Trainer {
         var stats = StepStatistics()
         try scoring.run(batch, loss: loss, reference: ref, into: &stats, gradientScale: 1 / pairs, meanChosenTokens: nil,
                         batchTerms: terms)
-        let names = ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.mlp.c_fc.bias",
-                     "h.\(policy.config.nLayer - 1).mlp.c_proj.weight", "ln_f.weight"]
+        let trainable = policy.trainableLayout.tensors
+        let sample = policy.adapter == nil
+            ? ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.mlp.c_fc.bias",
+               "h.\(policy.config.nLayer - 1).mlp.c_proj.weight", "ln_f.weight"].compactMap { name in trainable.first { $0.name == name } }
+            : (trainable.prefix(2) + trainable.suffix(2)).filter { tensor in
+                UnsafeBufferPointer(start: policy.gradients!.base + tensor.offset, count: tensor.count).contains { $0 != 0 }
+            }
         var lines: [String] = []
-        for name in ["all parameters"] + names {
-            let ranges = policy.layout.tensor(named: name).map { [$0.offset..<($0.offset + $0.count)] }
+        for (name, tensor) in [("all parameters", nil)] + sample.map({ ($0.name, $0) }) {
+            let ranges = tensor.map { [$0.offset..<($0.offset + $0.count)] }
             let result = try checkDirectionalDerivative(model: policy, ranges: ranges, loss: meanLoss)
             lines.append(String(format: "gradient check %@: analytic %.6e, finite difference %.6e, relative error %.1e",
                                 name, result.analytic, result.numeric, result.relativeError))
@@ -377,19 +413,26 @@ public final class Trainer {
     /// second copy of the weights, and its activations, next to the optimiser state (a peak higher
     /// than any step's, docs/memory.md); a larger `precompute_ref_batch_size` would instead grow
     /// the policy's activations for the whole run, so then a frozen copy scores it.
+    /// A LoRA policy never does: its reference (base and adapter copy, sharing the base) costs no
+    /// weights, and the policy's adapter dropout must not reach the cache.
     var policyIsTheStartingModel: Bool {
-        state.step == 0 && config.sftSteps == 0 && config.refModel == nil && referenceWeights == nil
+        state.step == 0 && config.sftSteps == 0 && config.refModel == nil && referenceWeights == nil && policy.adapter == nil
             && (config.precomputeRefBatchSize ?? layout.microBatchSize) <= layout.microBatchSize
     }
 
     /// The DPO phase's frozen reference: the `ref_model`, the saved post-SFT reference, the policy
     /// as it is at the start of DPO (after an SFT phase; kept as `referenceWeights`), or the starting model.
+    ///
+    /// A LoRA policy's reference, as TRL 1.16 has it (docs/lora.md), runs on the policy's base
+    /// weights (shared, no copy) with `loraReferenceAdapter`.
     func referenceModel() throws -> GPT2Model {
         let model: GPT2Model
         if let saved = referenceWeights {
             model = saved  // saved in a checkpoint: after SFT, or updated by TR-DPO
         } else if let path = config.refModel {
             model = try HFCheckpoint.load(from: URL(fileURLWithPath: path), trainable: false)
+        } else if let adapter = policy.adapter {
+            model = try GPT2Model(sharingWeightsOf: policy, adapter: loraReferenceAdapter(adapter))
         } else if config.sftSteps > 0 {
             model = try GPT2Model(config: policy.config, trainable: false)
             model.parameters.copy(from: policy.parameters)
@@ -461,6 +504,21 @@ public final class Trainer {
         }
     }
 
+    /// The adapter a LoRA policy's reference applies, TRL 1.16's rule: none for a fresh adapter
+    /// (the base with the adapter off); else a frozen copy of the adapter the DPO phase starts
+    /// from (`adapter`'s, or the policy's after an SFT phase: TRL's "ref" adapter), taken when
+    /// that phase starts and kept as `referenceAdapter` (saved in checkpoints, restored on resume).
+    /// An adapter whose every B is zero changes nothing (base + adapter = base exactly), so then
+    /// the reference is the base alone as for a fresh adapter, and a resumed run whose checkpoint
+    /// holds no reference adapter after the DPO phase started had one of those.
+    func loraReferenceAdapter(_ adapter: LoRAAdapter) -> LoRAAdapter? {
+        if referenceAdapter == nil && (config.adapter != nil || config.sftSteps > 0)
+            && state.step == config.sftSteps && !adapter.isIdentity {
+            referenceAdapter = adapter.copy()
+        }
+        return referenceAdapter
+    }
+
     /// The learning rate applied at global step `step`.
     func learningRate(at step: Int) -> Double {
         if step < config.sftSteps { return config.sftLearningRate ?? config.learningRate }
@@ -499,9 +557,9 @@ public final class Trainer {
         let contents = communicator.rank != 0 ? nil : CheckpointStore.Contents(
             model: policy, optimizer: optimizer.shards == nil ? optimizer.adamW : nil,
             reference: (config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel ? referenceWeights : nil,
-            state: state, tokenizerFiles: data.tokenizerFiles)
+            state: state, tokenizerFiles: data.tokenizerFiles, referenceAdapter: referenceAdapter)
         let url = optimizer.shards != nil
-            ? try store.saveSharded(contents, step: state.step, shard: optimizer.adamW, parameterCount: policy.layout.count,
+            ? try store.saveSharded(contents, step: state.step, shard: optimizer.adamW, parameterCount: policy.trainableLayout.count,
                                     communicator: communicator, keep: config.saveTotalLimit)
             : try contents.map { try store.save($0, keep: config.saveTotalLimit) }
         if let url { onCheckpoint?(url) }

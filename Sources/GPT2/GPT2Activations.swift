@@ -96,8 +96,9 @@ final class GPT2Activations {
     let backward: BackwardBuffers?
     /// The dropped-out input of an adapter (a trainable model with `lora_dropout` > 0), else nil.
     let loraInput: FloatBuffer?
-    /// The adapter dropout's call counter of the forward pass these activations hold.
-    var dropoutCall: UInt64 = 0
+    /// The adapter dropout's pass counter of the forward pass these activations hold, or nil
+    /// when that pass did not drop out.
+    var dropoutPass: UInt64?
     var tokens: [Int32] = [], positions: [Int32] = [], targetRows: [Int32] = [], targets: [Int32] = []
     var spans = AttentionSpans()
 

@@ -60,6 +60,17 @@ public final class GPT2Model {
         didSet { if gradientCheckpointing != oldValue { acts = nil } }
     }
 
+    /// Whether forward passes of a trainable model with an adapter drop out the adapter's input
+    /// (`lora_dropout` > 0): PyTorch's training mode. Set it false for evaluation passes
+    /// (`model.eval()`); a frozen model never drops.
+    public var adapterDropoutEnabled = true
+    /// The seed of the adapter dropout's masks (give ranks different seeds for independent masks).
+    public var adapterDropoutSeed: UInt64 = 0
+    /// Forward passes that dropped out so far: with the seed, the layer and the element, what fixes
+    /// each mask (a pure function, so checkpointing's recomputation and the backward pass use the
+    /// forward pass's mask). Save and restore it to resume with the same masks.
+    public var adapterDropoutPasses: UInt64 = 0
+
     /// Bytes of the activation buffers `forward` (and `backward`) of a model of `config` allocate
     /// for an input of `rows` rows, `probabilitiesPerHead` attention probabilities per head
     /// (`AttentionSpans.probabilitiesPerHead` of the input's layout) and `targets` scored rows,
@@ -148,7 +159,12 @@ public final class GPT2Model {
         a.targetRows = input.targetRows
         a.targets = input.targets
         a.spans = input.spans
-        precondition(adapter == nil, "GPT2Model: the LoRA adapter's forward pass is not implemented yet")
+        if a.loraInput != nil && adapterDropoutEnabled {
+            a.dropoutPass = adapterDropoutPasses
+            adapterDropoutPasses += 1
+        } else {
+            a.dropoutPass = nil
+        }
         let p = parameters.base
         if bf16 { weights.roundIfStale() }
         a.tokens.withUnsafeBufferPointer { tok in
@@ -183,7 +199,8 @@ public final class GPT2Model {
     /// Block `l` of the forward pass: from its input `a.residual(l)`, its activations into
     /// `a.block(l)` and its output into `a.residual(l + 1)` (which may be its input: the input is
     /// last read before the output is written). With `recomputing` (backward, checkpointing), the
-    /// same calls stop at `fchGelu`, the last activation backward reads, and write no output.
+    /// same calls stop at `fchGelu`, the last activation backward reads (and the adapter's `u` of
+    /// `mlp.c_proj`), and write no output. Each adapted layer adds its adapter's product.
     private func blockForward(_ l: Int, _ a: GPT2Activations, rows n: Int, recomputing: Bool = false) {
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, eps = config.layerNormEpsilon
         let p = parameters.base, w = layout.blocks[l], s = a.block(l), input = a.residual(l)
@@ -191,20 +208,75 @@ public final class GPT2Model {
                          weight: p + w.ln1Weight, bias: p + w.ln1Bias, rows: n, channels: c, epsilon: eps)
         matmulForward(out: s.qkv.base, inp: s.ln1.base, weight: p + w.qkvWeight, bias: p + w.qkvBias,
                       rows: n, inChannels: c, outChannels: 3 * c, weight16: weight16(w.qkvWeight))
+        adapterForward(.attnCAttn, block: l, a, input: s.ln1.base, output: s.qkv.base, rows: n)
         attentionForward(out: s.atty.base, att: s.att.base, qkv: s.qkv.base,
                          spans: a.spans, channels: c, heads: nh)
         matmulForward(out: a.scratch.base, inp: s.atty.base, weight: p + w.attnProjWeight,
                       bias: p + w.attnProjBias, rows: n, inChannels: c, outChannels: c, weight16: weight16(w.attnProjWeight))
+        adapterForward(.attnCProj, block: l, a, input: s.atty.base, output: a.scratch.base, rows: n)
         residualForward(out: s.res2.base, a: input, b: a.scratch.base, count: n * c)
         layerNormForward(out: s.ln2.base, mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, inp: s.res2.base,
                          weight: p + w.ln2Weight, bias: p + w.ln2Bias, rows: n, channels: c, epsilon: eps)
         matmulForward(out: s.fch.base, inp: s.ln2.base, weight: p + w.fcWeight, bias: p + w.fcBias,
                       rows: n, inChannels: c, outChannels: inner, weight16: weight16(w.fcWeight))
+        adapterForward(.mlpCFc, block: l, a, input: s.ln2.base, output: s.fch.base, rows: n)
         geluForward(out: s.fchGelu.base, inp: s.fch.base, count: n * inner)
-        guard !recomputing else { return }
+        guard !recomputing else {
+            adapterForward(.mlpCProj, block: l, a, input: s.fchGelu.base, output: nil, rows: n)
+            return
+        }
         matmulForward(out: a.scratch.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
                       bias: p + w.fcProjBias, rows: n, inChannels: inner, outChannels: c, weight16: weight16(w.fcProjWeight))
+        adapterForward(.mlpCProj, block: l, a, input: s.fchGelu.base, output: a.scratch.base, rows: n)
         residualForward(out: a.residual(l + 1), a: s.res2.base, b: a.scratch.base, count: n * c)
+    }
+
+    /// The adapter's part of `layer` in block `l`, if adapted: `output += scaling · (x̃ Aᵀ) Bᵀ`
+    /// with x̃ the layer's `input` (dropped out into `a.loraInput` in a dropping pass), keeping
+    /// u = scaling · x̃ Aᵀ in the block's `loraDown`; a nil `output` computes u alone.
+    private func adapterForward(_ layer: AdaptableLayer, block l: Int, _ a: GPT2Activations,
+                                input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>?, rows n: Int) {
+        guard let adapter, let o = adapter.layout.blocks[l][layer] else { return }
+        let q = adapter.parameters.base
+        loraForward(out: output, u: a.block(l).loraDown[layer.rawValue]!.base,
+                    inp: adapterInput(layer, block: l, a, input: input, rows: n), a: q + o.a, b: q + o.b,
+                    scaling: adapter.settings.scaling, rows: n, inChannels: o.inFeatures, outChannels: o.outFeatures,
+                    rank: adapter.settings.rank, bf16: bf16)
+    }
+
+    /// What the adapter of `layer` in block `l` multiplies: `input`, or in a dropping pass its
+    /// dropped-out copy in `a.loraInput` (the same mask in the forward pass, its recomputation and
+    /// the backward pass).
+    private func adapterInput(_ layer: AdaptableLayer, block l: Int, _ a: GPT2Activations,
+                              input: UnsafePointer<Float>, rows n: Int) -> UnsafePointer<Float> {
+        guard let pass = a.dropoutPass, let dropped = a.loraInput, let adapter else { return input }
+        dropoutForward(out: dropped.base, inp: input, count: n * layer.inFeatures(config),
+                       probability: adapter.settings.dropout, seed: adapterDropoutSeed,
+                       stream: dropoutStream(pass: pass, block: l, layer: layer))
+        return UnsafePointer(dropped.base)
+    }
+
+    /// The dropout mask's stream of one layer in one pass.
+    private func dropoutStream(pass: UInt64, block l: Int, layer: AdaptableLayer) -> UInt64 {
+        pass &* UInt64(4 * config.nLayer) &+ UInt64(4 * l + layer.rawValue)
+    }
+
+    /// Backward of `adapterForward` for `layer` in block `l`, if adapted: the gradients of its A
+    /// and B (accumulated into `gradients`) and `dinp += ∂/∂input` (through the dropout mask).
+    private func adapterBackward(_ layer: AdaptableLayer, block l: Int, _ a: GPT2Activations, dout: UnsafePointer<Float>,
+                                 input: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>, rows n: Int) {
+        guard let adapter, let o = adapter.layout.blocks[l][layer], let g = gradients?.base else { return }
+        let q = adapter.parameters.base, du = a.backward!.loraGradient!.base
+        let x = adapterInput(layer, block: l, a, input: input, rows: n)
+        let dropping = x != input
+        loraBackward(dinp: dropping ? a.loraInput!.base : dinp, da: g + o.a, db: g + o.b, du: du, dout: dout, inp: x,
+                     u: a.block(l).loraDown[layer.rawValue]!.base, a: q + o.a, b: q + o.b,
+                     scaling: adapter.settings.scaling, rows: n, inChannels: o.inFeatures, outChannels: o.outFeatures,
+                     rank: adapter.settings.rank, overwritingInput: dropping, bf16: bf16)
+        if dropping, let pass = a.dropoutPass {
+            dropoutBackward(dinp: dinp, dout: a.loraInput!.base, count: n * o.inFeatures, probability: adapter.settings.dropout,
+                            seed: adapterDropoutSeed, stream: dropoutStream(pass: pass, block: l, layer: layer))
+        }
     }
 
     /// Debug mode's checks of block `l` just after its forward pass, in the order its layers ran.
@@ -243,7 +315,10 @@ public final class GPT2Model {
     }
 
     /// Backpropagates `dlogp[m] = ∂loss/∂logp[m]` from the last forward pass and *adds* the
-    /// parameter gradients to `gradients` (so micro-steps accumulate).
+    /// gradients of the trainable parameters to `gradients` (so micro-steps accumulate). With an
+    /// adapter, the frozen base weights get no gradient (none is computed): the pass computes the
+    /// input gradients through them and the adapter's A and B gradients, and stops below the
+    /// lowest adapted block.
     public func backward(dlogp: UnsafeBufferPointer<Float>) {
         guard let grads = gradients else { preconditionFailure("backward on a frozen GPT2Model") }
         gradientsAreZero = false
@@ -251,11 +326,19 @@ public final class GPT2Model {
         let n = a.tokens.count, m = a.targets.count
         precondition(dlogp.count == m, "backward: \(dlogp.count) gradients for \(m) targets")
         let c = config.nEmbd, nh = config.nHead, inner = config.nInner, v = config.vocabSize
-        let p = parameters.base, g = grads.base, b = a.backward!
+        let p = parameters.base, b = a.backward!
+        /// Where the gradient of the base tensor at `offset` goes: nil when the base is frozen.
+        let g: (Int) -> UnsafeMutablePointer<Float>? = adapter == nil ? { grads.base + $0 } : { _ in nil }
+        var reported = Int.max
+        func final(_ offset: Int) {
+            guard offset < reported else { return }
+            reported = offset
+            onGradientsFinal?(offset)
+        }
         b.dlogp.base.update(from: dlogp.baseAddress!, count: m)
         b.dselected.base.update(repeating: 0, count: m * c)
         a.targets.withUnsafeBufferPointer { tg in
-            logProbHeadBackward(dinp: b.dselected.base, dwte: g + layout.wte, logits: a.logits.base,
+            logProbHeadBackward(dinp: b.dselected.base, dwte: g(layout.wte), logits: a.logits.base,
                                 dlogp: b.dlogp.base, lse: a.lse.base, inp: a.selected.base,
                                 wte: p + layout.wte, targets: tg.baseAddress!, rows: m, channels: c, vocab: v,
                                 wte16: weight16(layout.wte))
@@ -267,50 +350,61 @@ public final class GPT2Model {
             }
         }
         b.dres.base.update(repeating: 0, count: n * c)
-        layerNormBackward(dinp: b.dres.base, dweight: g + layout.lnfWeight, dbias: g + layout.lnfBias,
+        layerNormBackward(dinp: b.dres.base, dweight: g(layout.lnfWeight), dbias: g(layout.lnfBias),
                           dout: b.dln.base, inp: a.residual(config.nLayer), weight: p + layout.lnfWeight,
                           mean: a.lnfMean.base, rstd: a.lnfRstd.base, rows: n, channels: c)
-        onGradientsFinal?(layout.lnfWeight)
-        for (l, w) in layout.blocks.enumerated().reversed() {
+        if adapter == nil { final(layout.lnfWeight) }
+        let lowest = adapter.map { adapter in adapter.layout.blocks.firstIndex { !$0.layers.isEmpty }! } ?? 0
+        for (l, w) in layout.blocks.enumerated().reversed() where l >= lowest {
             if !a.keepsEveryBlock { blockForward(l, a, rows: n, recomputing: true) }
             let s = a.block(l), input = a.residual(l)
             // output = res2 + fcProj(gelu(fc(ln2(res2)))): dres holds ∂/∂output and becomes ∂/∂res2.
-            matmulBackward(dinp: b.dfchGelu.base, dweight: g + w.fcProjWeight, dbias: g + w.fcProjBias,
+            matmulBackward(dinp: b.dfchGelu.base, dweight: g(w.fcProjWeight), dbias: g(w.fcProjBias),
                            dout: b.dres.base, inp: s.fchGelu.base, weight: p + w.fcProjWeight,
                            rows: n, inChannels: inner, outChannels: c, overwritingInput: true, weight16: weight16(w.fcProjWeight))
+            adapterBackward(.mlpCProj, block: l, a, dout: b.dres.base, input: s.fchGelu.base, dinp: b.dfchGelu.base, rows: n)
             geluBackward(dinp: b.dfch.base, dout: b.dfchGelu.base, inp: s.fch.base, count: n * inner)
-            matmulBackward(dinp: b.dln.base, dweight: g + w.fcWeight, dbias: g + w.fcBias,
+            matmulBackward(dinp: b.dln.base, dweight: g(w.fcWeight), dbias: g(w.fcBias),
                            dout: b.dfch.base, inp: s.ln2.base, weight: p + w.fcWeight,
                            rows: n, inChannels: c, outChannels: inner, overwritingInput: true, weight16: weight16(w.fcWeight))
-            layerNormBackward(dinp: b.dres.base, dweight: g + w.ln2Weight, dbias: g + w.ln2Bias,
+            adapterBackward(.mlpCFc, block: l, a, dout: b.dfch.base, input: s.ln2.base, dinp: b.dln.base, rows: n)
+            layerNormBackward(dinp: b.dres.base, dweight: g(w.ln2Weight), dbias: g(w.ln2Bias),
                               dout: b.dln.base, inp: s.res2.base, weight: p + w.ln2Weight,
                               mean: s.ln2Mean.base, rstd: s.ln2Rstd.base, rows: n, channels: c)
             // res2 = input + attnProj(attention(qkv(ln1(input)))): dres becomes ∂/∂input.
-            matmulBackward(dinp: b.datty.base, dweight: g + w.attnProjWeight, dbias: g + w.attnProjBias,
+            matmulBackward(dinp: b.datty.base, dweight: g(w.attnProjWeight), dbias: g(w.attnProjBias),
                            dout: b.dres.base, inp: s.atty.base, weight: p + w.attnProjWeight,
                            rows: n, inChannels: c, outChannels: c, overwritingInput: true, weight16: weight16(w.attnProjWeight))
+            adapterBackward(.attnCProj, block: l, a, dout: b.dres.base, input: s.atty.base, dinp: b.datty.base, rows: n)
             b.dqkv.base.update(repeating: 0, count: n * 3 * c)
             attentionBackward(dqkv: b.dqkv.base, dout: b.datty.base, att: s.att.base, qkv: s.qkv.base,
                               scratch: b.datt.base, spans: a.spans, channels: c, heads: nh)
-            matmulBackward(dinp: b.dln.base, dweight: g + w.qkvWeight, dbias: g + w.qkvBias,
+            matmulBackward(dinp: b.dln.base, dweight: g(w.qkvWeight), dbias: g(w.qkvBias),
                            dout: b.dqkv.base, inp: s.ln1.base, weight: p + w.qkvWeight,
                            rows: n, inChannels: c, outChannels: 3 * c, overwritingInput: true, weight16: weight16(w.qkvWeight))
-            layerNormBackward(dinp: b.dres.base, dweight: g + w.ln1Weight, dbias: g + w.ln1Bias,
+            adapterBackward(.attnCAttn, block: l, a, dout: b.dqkv.base, input: s.ln1.base, dinp: b.dln.base, rows: n)
+            layerNormBackward(dinp: b.dres.base, dweight: g(w.ln1Weight), dbias: g(w.ln1Bias),
                               dout: b.dln.base, inp: input, weight: p + w.ln1Weight,
                               mean: s.ln1Mean.base, rstd: s.ln1Rstd.base, rows: n, channels: c)
-            // The key bias adds q·b_k to every score of a query, which softmax cancels: its
-            // gradient is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding
-            // noise that AdamW would turn into ±lr steps; it is set to its exact value instead.
-            (g + w.qkvBias + c).update(repeating: 0, count: c)
-            onGradientsFinal?(w.ln1Weight)
-        }
-        a.tokens.withUnsafeBufferPointer { tok in
-            a.positions.withUnsafeBufferPointer { pos in
-                embeddingBackward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: b.dres.base,
-                                  tokens: tok.baseAddress!, positions: pos.baseAddress!, rows: n, channels: c)
+            if let adapter {
+                final(adapter.layout.blocks[l].start)
+            } else {
+                // The key bias adds q·b_k to every score of a query, which softmax cancels: its
+                // gradient is exactly zero (Σ_j dscore[j] = 0 for each query). Computed, it is rounding
+                // noise that AdamW would turn into ±lr steps; it is set to its exact value instead.
+                (grads.base + w.qkvBias + c).update(repeating: 0, count: c)
+                final(w.ln1Weight)
             }
         }
-        onGradientsFinal?(0)
+        if adapter == nil {
+            a.tokens.withUnsafeBufferPointer { tok in
+                a.positions.withUnsafeBufferPointer { pos in
+                    embeddingBackward(dwte: grads.base + layout.wte, dwpe: grads.base + layout.wpe, dout: b.dres.base,
+                                      tokens: tok.baseAddress!, positions: pos.baseAddress!, rows: n, channels: c)
+                }
+            }
+        }
+        final(0)
     }
 
     private func activations(rows n: Int, attention: Int, targets m: Int) -> GPT2Activations {

@@ -42,7 +42,8 @@ public func layerNormForward<T: KernelScalar>(
     }
 }
 
-/// Backward of `layerNormForward`; all gradients are accumulated (`+=`).
+/// Backward of `layerNormForward`; all gradients are accumulated (`+=`). With `dweight` and
+/// `dbias` nil (a frozen LayerNorm: LoRA) only `dinp` is computed.
 ///
 /// Shapes: dout, inp, dinp [N, C]; weight, dweight, dbias [C]; mean, rstd [N].
 ///   x̂ = (inp - mean) * rstd,  g = dout * weight
@@ -53,15 +54,17 @@ public func layerNormForward<T: KernelScalar>(
 /// channels run `T.Lanes` at a time.
 @inlinable
 public func layerNormBackward<T: KernelScalar>(
-    dinp: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>,
+    dinp: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>?, dbias: UnsafeMutablePointer<T>?,
     dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
     mean: UnsafePointer<T>, rstd: UnsafePointer<T>, rows n: Int, channels c: Int
 ) {
+    precondition((dweight == nil) == (dbias == nil), "layerNormBackward: dweight and dbias are both given or both nil")
+    let parameters = dweight != nil
     let blockRows = layerNormBlockRows
     let blocks = (n + blockRows - 1) / blockRows
-    let partial = UnsafeMutablePointer<T>.allocate(capacity: blocks * 2 * c)
+    let partial = UnsafeMutablePointer<T>.allocate(capacity: parameters ? blocks * 2 * c : 0)
     defer { partial.deallocate() }
-    partial.initialize(repeating: 0, count: blocks * 2 * c)
+    partial.initialize(repeating: 0, count: parameters ? blocks * 2 * c : 0)
     parallelRanges(blocks) { blockRange in
         for block in blockRange {
             let pw = partial + block * 2 * c
@@ -90,12 +93,15 @@ public func layerNormBackward<T: KernelScalar>(
                     let d = T.Lanes(loadingFrom: dy + i, count: k, padding: 0)
                     let g = d * T.Lanes(loadingFrom: weight + i, count: k, padding: 0)
                     (sv * (g - meanG - xhat * meanGX)).add(to: dx + i, count: k)
-                    (d * xhat).add(to: pw + i, count: k)
-                    d.add(to: pb + i, count: k)
+                    if parameters {
+                        (d * xhat).add(to: pw + i, count: k)
+                        d.add(to: pb + i, count: k)
+                    }
                 }
             }
         }
     }
+    guard let dweight, let dbias else { return }
     for block in 0..<blocks {
         let pw = partial + block * 2 * c
         let pb = pw + c

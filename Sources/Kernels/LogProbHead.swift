@@ -85,10 +85,11 @@ func logSumExpAndSum<T: KernelScalar>(_ row: UnsafePointer<T>, count: Int) -> (l
 ///   dlogits[m, v] = dlogp[m] · (1[v = target] - softmax(logits[m])[v])
 ///   dinp += dlogits · wte,   dwte += dlogitsᵀ · inp
 /// The softmax is recomputed from `lse`, `T.Lanes` values at a time. With `wte16` both products
-/// take bfloat16 inputs (dlogits rounded once for both).
+/// take bfloat16 inputs (dlogits rounded once for both). A nil `dwte` (a frozen embedding: LoRA)
+/// skips its product.
 @inlinable
 public func logProbHeadBackward<T: KernelScalar>(
-    dinp: UnsafeMutablePointer<T>, dwte: UnsafeMutablePointer<T>,
+    dinp: UnsafeMutablePointer<T>, dwte: UnsafeMutablePointer<T>?,
     logits: UnsafeMutablePointer<T>, dlogp: UnsafePointer<T>, lse: UnsafePointer<T>,
     inp: UnsafePointer<T>, wte: UnsafePointer<T>, targets: UnsafePointer<Int32>,
     rows m: Int, channels c: Int, vocab v: Int, wte16: UnsafePointer<UInt16>? = nil
@@ -109,7 +110,9 @@ public func logProbHeadBackward<T: KernelScalar>(
     withSharedBF16Operand(logits, count: m * v, rounding: wte16 != nil) { dlogits16 in
         T.gemm(transA: false, transB: false, m: m, n: c, k: v, alpha: 1, a: logits, lda: v, b: wte, ldb: c,
                beta: 1, c: dinp, ldc: c, bf16: wte16.map { BF16Operands(a: dlogits16, b: $0) })
-        T.gemm(transA: true, transB: false, m: v, n: c, k: m, alpha: 1, a: logits, lda: v, b: inp, ldb: c,
-               beta: 1, c: dwte, ldc: c, bf16: wte16 == nil ? nil : BF16Operands(a: dlogits16))
+        if let dwte {
+            T.gemm(transA: true, transB: false, m: v, n: c, k: m, alpha: 1, a: logits, lda: v, b: inp, ldb: c,
+                   beta: 1, c: dwte, ldc: c, bf16: wte16 == nil ? nil : BF16Operands(a: dlogits16))
+        }
     }
 }

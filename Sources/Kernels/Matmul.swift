@@ -27,6 +27,7 @@ public func matmulForward<T: KernelScalar>(
 
 /// Backward of `matmulForward`. The parameter gradients are accumulated (`+=`); so is `dinp`
 /// unless `overwritingInput` (then `dinp = dout · weightᵀ`, sparing its caller a zeroing pass).
+/// A nil `dinp`, `dweight` or `dbias` skips that gradient's computation (a frozen weight: LoRA).
 /// With `weight16` (the weight's bfloat16 copy) both products take bfloat16 inputs, as autocast's
 /// backward does (`dout` rounded once for both); the gradients stay float32.
 ///
@@ -37,7 +38,7 @@ public func matmulForward<T: KernelScalar>(
 ///   dbias [OC]       += Σ_n dout[n, :]
 @inlinable
 public func matmulBackward<T: KernelScalar>(
-    dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
+    dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>?, dbias: UnsafeMutablePointer<T>?,
     dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
     rows n: Int, inChannels ic: Int, outChannels oc: Int, overwritingInput: Bool = false,
     weight16: UnsafePointer<UInt16>? = nil
@@ -48,9 +49,11 @@ public func matmulBackward<T: KernelScalar>(
                    alpha: 1, a: dout, lda: oc, b: weight, ldb: oc, beta: overwritingInput ? 0 : 1, c: dinp, ldc: ic,
                    bf16: weight16.map { BF16Operands(a: dout16, b: $0) })
         }
-        T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
-               alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc,
-               bf16: weight16 == nil ? nil : BF16Operands(b: dout16))
+        if let dweight {
+            T.gemm(transA: true, transB: false, m: ic, n: oc, k: n,
+                   alpha: 1, a: inp, lda: ic, b: dout, ldb: oc, beta: 1, c: dweight, ldc: oc,
+                   bf16: weight16 == nil ? nil : BF16Operands(b: dout16))
+        }
     }
     if let dbias {
         columnSumsAccumulate(into: dbias, matrix: dout, rows: n, columns: oc)

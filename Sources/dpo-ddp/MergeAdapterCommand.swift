@@ -48,7 +48,7 @@ struct MergeAdapterCommand: ParsableCommand {
         let (base, lora) = try RunInputs.mergedModel(model, adapter: adapter, seed: 0)
         try FileManager.default.createDirectory(at: out.deletingLastPathComponent(), withIntermediateDirectories: true)
         let saved = try CheckpointStore(directory: out.deletingLastPathComponent())
-            .saveModel(base, tokenizerFiles: files, name: out.lastPathComponent)
+            .saveModel(base, baseModel: model, tokenizerFiles: files, name: out.lastPathComponent)
         print("merged \(adapter) (r \(lora.settings.rank), alpha \(lora.settings.alpha), "
             + "\(lora.settings.targets.joined(separator: ","))) into \(model): \(saved.path)")
     }

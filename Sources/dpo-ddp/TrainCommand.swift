@@ -57,7 +57,8 @@ struct TrainCommand: ParsableCommand {
         let output = URL(fileURLWithPath: config.outputDir)
         if isRoot {
             summary.forEach { print($0) }
-            print("model \(config.model): \(trainer.parameterCount) parameters; \(communicator.size) rank(s) x "
+            let lora = config.loraSettings.map { " (LoRA r \($0.rank): an adapter of \(trainer.trainableParameterCount) trains)" } ?? ""
+            print("model \(config.model): \(trainer.parameterCount) parameters\(lora); \(communicator.size) rank(s) x "
                 + "\(trainer.accumulationSteps) micro-batch(es) of \(trainer.microBatchSize) pairs = "
                 + "\(config.batchSize) pairs per step; \(trainer.totalSteps) steps; output \(output.path)"
                 + ["", "; ZeRO-1: optimiser state sharded over the ranks",

@@ -318,6 +318,7 @@ struct TrainOptions: ParsableArguments {
         try apply(to: &config)
         config.makePathsAbsolute()
         try config.validate(worldSize: worldSize)
+        try config.adoptAdapterSettings()
         let models = try config.scoringModels() + extra.map { ($0, try RunInputs.modelConfig($0)) }
         if explicitMaxLength == nil {
             config.maxLength = ContextLength.defaultMaxLength(models: models.map(\.config))

@@ -29,8 +29,9 @@ final class TRLTrainerParityTests: XCTestCase {
     }
 
     /// Trains the run whose `config.yaml` and `expected_metrics.jsonl` are in `directory`; returns
-    /// our records and the expected ones.
-    func run(directory: URL, extra: [String] = [], ranks: Int = 1) throws -> (ours: [[String: Any]], trl: [[String: Any]]) {
+    /// our records and the expected ones. `inspect` sees the run directory before it is removed.
+    func run(directory: URL, extra: [String] = [], ranks: Int = 1,
+             inspect: (URL) throws -> Void = { _ in }) throws -> (ours: [[String: Any]], trl: [[String: Any]]) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("trl-\(directory.lastPathComponent)-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
         let train = ["train", "--config", directory.appendingPathComponent("config.yaml").path,
@@ -43,6 +44,7 @@ final class TRLTrainerParityTests: XCTestCase {
         XCTAssertEqual(outcome.status, 0, outcome.output)
         let trl = try String(contentsOf: directory.appendingPathComponent("expected_metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        try inspect(output)
         return (try TinyRun.records(output), trl)
     }
 

@@ -56,13 +56,14 @@ final class TinyRun {
         return config
     }
 
-    /// Runs training to the end on one process; returns the logged records and the final weights.
+    /// Runs training to the end on one process; returns the logged records and the final trained
+    /// weights (a LoRA run's adapter).
     @discardableResult
     func train(_ config: TrainingConfig, resume: String? = nil) throws -> (records: [[String: Any]], weights: [Float]) {
         try config.validate(worldSize: 1)
         let (trainer, _) = try TrainingRun.prepare(config: config, communicator: LocalCommunicator(), resume: resume)
         try trainer.run()
-        return (try Self.records(URL(fileURLWithPath: config.outputDir)), trainer.model.parameters.array)
+        return (try Self.records(URL(fileURLWithPath: config.outputDir)), trainer.model.trainableParameters.array)
     }
 
     /// Writes `text` as the config file `name` in this run's directory (where its relative paths
@@ -158,7 +159,7 @@ func assertSameMetrics(_ a: [[String: Any]], _ b: [[String: Any]], tolerance: Do
 
 /// Max over tensors of ‖a − b‖ / ‖b‖ for two flat weight buffers of `layout` (a tensor that is
 /// exactly zero in `b`, such as a bias that never moves, must be exactly zero in `a`).
-func maxTensorRelativeError(_ a: [Float], _ b: [Float], layout: GPT2Layout) -> Double {
+func maxTensorRelativeError(_ a: [Float], _ b: [Float], layout: any ParameterLayout) -> Double {
     let worst = layout.tensors.map { t in
         var diff = 0.0, norm = 0.0
         for i in t.offset..<(t.offset + t.count) {
