@@ -144,8 +144,8 @@ final class LoRACommandTests: XCTestCase {
     /// `eval --policy ADAPTER_DIR`: the policy is the base + that adapter; the reference follows
     /// TRL: the base for a fresh run, so rewards = β·(policy − base log-probs) as PEFT computed
     /// them (means over 16 pairs, 1.2e-3 and 1.8e-3; each log-prob sum within 1e-6 relative of
-    /// PEFT's, about 8 ulps where 1e-7 is measured, and |log-prob| <= 141, so a reward within
-    /// 0.1·2·1e-6·141 = 2.8e-5, absolute since a mean of differences can be near zero); and with
+    /// PEFT's, about 8 ulps where 1.1e-7 is measured, and |log-prob| <= 304, so a reward within
+    /// 0.1·2·1e-6·304 = 6.1e-5, absolute since a mean of differences can be near zero); and with
     /// `--adapter` (a continued run) base + the starting adapter, equal to the policy, so every
     /// reward is exactly 0 and the loss ln 2.
     func testEvalOfAnAdapterPolicyUsesTRLsReference() throws {
@@ -169,7 +169,7 @@ final class LoRACommandTests: XCTestCase {
         let fresh = try metrics([])
         for (metric, field) in [("eval_rewards/chosen", "chosen_logp"), ("eval_rewards/rejected", "rejected_logp")] {
             let want = mean(field)
-            XCTAssertEqual(try XCTUnwrap(fresh[metric]), want, accuracy: 2.8e-5, metric)
+            XCTAssertEqual(try XCTUnwrap(fresh[metric]), want, accuracy: 6.1e-5, metric)
         }
         let continued = try metrics(["--adapter", adapter.path])
         XCTAssertEqual(continued["eval_rewards/chosen"], 0)
