@@ -80,7 +80,9 @@ public struct MemoryPlanSettings: Equatable, Sendable {
     }
 
     /// The settings of a training run of `config` on `ranks` ranks, its micro-batches at their
-    /// largest (every sequence `max_length` tokens). Reads the models' `config.json` files.
+    /// largest (every sequence `max_length` tokens). Reads the models' `config.json` files. With
+    /// LoRA, `config`'s settings must hold the `adapter`'s (`adoptAdapterSettings()`); a LoRA
+    /// policy never scores its own reference precompute (the reference model shares its base).
     public init(config: TrainingConfig, ranks: Int) throws {
         let policy = try RunInputs.modelConfig(config.model)
         let micro = config.microBatchSize ?? max(1, config.batchSize / ranks)
@@ -91,10 +93,11 @@ public struct MemoryPlanSettings: Equatable, Sendable {
                   zero: config.zero, gradientCheckpointing: config.gradientCheckpointing, bf16: config.bf16,
                   reference: reference,
                   keepsReferenceWeights: reference != .none && ((config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel),
-                  precomputeByPolicy: config.sftSteps == 0 && config.refModel == nil
+                  precomputeByPolicy: config.sftSteps == 0 && config.refModel == nil && !config.usesLoRA
                       && (config.precomputeRefBatchSize ?? micro) <= micro,
                   sftPhase: config.sftSteps > 0, bucketCapMB: config.bucketCapMB, wire: config.gradCommDtype,
                   generationPositions: config.generateDuringEval > 0
-                      ? min(policy.nPositions, config.maxLength + config.maxNewTokens) : 0)
+                      ? min(policy.nPositions, config.maxLength + config.maxNewTokens) : 0,
+                  lora: config.loraSettings, referenceAdapter: config.adapter != nil || config.sftSteps > 0)
     }
 }

@@ -11,7 +11,7 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             Takes train's settings (a --config file and/or its options; only those that size memory \
             matter: --model, --max-length, --micro-batch-size, --zero, --gradient-checkpointing, \
-            --precompute-ref, --bf16, --bucket-cap-mb, ...) and --ranks. Micro-batches are planned at \
+            --precompute-ref, --bf16, --bucket-cap-mb, --lora-r, --lora-targets, --adapter, ...) and --ranks. Micro-batches are planned at \
             their largest (every sequence --max-length tokens) unless --prompt-length and \
             --completion-length give the exact pair shape. Prints a per-rank table, the totals and \
             whether a node of --memory-gb holds --ranks-per-node ranks, then one JSON line with \
@@ -21,6 +21,7 @@ struct PlanCommand: ParsableCommand {
               dpo-ddp plan --model gpt2-medium --max-length 512 --micro-batch-size 2
               dpo-ddp plan --model gpt2-xl --max-length 1024 --micro-batch-size 1 --ranks 8 --zero 2 \\
                 --gradient-checkpointing --precompute-ref
+              dpo-ddp plan --model gpt2-xl --lora-r 16 --max-length 1024 --micro-batch-size 1 --gradient-checkpointing
             """)
 
     @Option(help: ArgumentHelp("YAML file of train settings (snake_case option names).", valueName: "file"))
@@ -93,6 +94,7 @@ struct PlanCommand: ParsableCommand {
             explicitMaxLength = explicitMaxLength ?? fileOptions.maxLength
         }
         try options.apply(to: &config)
+        try config.adoptAdapterSettings()
         if options.microBatchSize == nil && config.microBatchSize == nil {
             config.microBatchSize = max(1, config.batchSize / ranks)
         }

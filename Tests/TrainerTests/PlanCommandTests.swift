@@ -40,6 +40,32 @@ final class PlanCommandTests: XCTestCase {
 
     /// With a node memory far below the tiny run's plan, `train` refuses before writing anything
     /// and says why and what would help; `--ignore-memory-check` runs it.
+    /// `plan --lora-r 16` on gpt2-xl: 16·r·C·L = 256·1600·48 = 19,660,800 adapter parameters
+    /// (PEFT's count, docs/lora.md) carry the gradient and AdamW's moments, the 1,557,611,200
+    /// base weights none; the reference shares the base. With `--adapter` (read from the file: the
+    /// fixture's r 4 on a GPT-2 of C = 32, L = 2, 16·4·32·2 = 4,096 parameters) the reference
+    /// holds a copy of it.
+    func testLoRAPlans() throws {
+        let outcome = try dpoDDP(["plan", "--model", "gpt2-xl", "--lora-r", "16", "--max-length", "1024", "--micro-batch-size", "1",
+                                  "--gradient-checkpointing", "--memory-gb", "24"])
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        let json = try jsonLine(outcome)
+        XCTAssertEqual(json["trainable_parameters"] as? Int, 19_660_800)
+        XCTAssertEqual(json["weights_bytes"] as? Int, 4 * 1_557_611_200)
+        XCTAssertEqual(json["adapter_weights_bytes"] as? Int, 4 * 19_660_800)
+        XCTAssertEqual(json["gradients_bytes"] as? Int, 4 * 19_660_800)
+        XCTAssertEqual(json["adamw_moments_bytes"] as? Int, 8 * 19_660_800)
+        XCTAssertEqual(json["reference_weights_bytes"] as? Int, 0)
+        let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
+        let continued = try dpoDDP(["plan", "--model", fixtures.appendingPathComponent("trl/model").path,
+                                    "--adapter", fixtures.appendingPathComponent("lora/starting_adapter").path, "--max-length", "128"])
+        XCTAssertEqual(continued.status, 0, continued.output)
+        let adapter = try jsonLine(continued)
+        XCTAssertEqual(adapter["trainable_parameters"] as? Int, 4_096)
+        XCTAssertEqual(adapter["adapter_weights_bytes"] as? Int, 16_384)
+        XCTAssertEqual(adapter["reference_weights_bytes"] as? Int, 16_384, "a frozen copy of the starting adapter")
+    }
+
     func testTrainRefusesARunThatDoesNotFit() throws {
         let run = try TinyRun()
         let output = run.directory.appendingPathComponent("out")
