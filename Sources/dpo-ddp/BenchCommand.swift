@@ -140,52 +140,78 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// What one configuration's timed steps measured, every rank's numbers gathered.
-    struct TimedRun {
-        /// Rank 0's timed steps.
-        var stepSeconds: [(seconds: Double, allReduceSeconds: Double)]
-        /// Per rank: median s/step, median communication s/step, peak RSS, optimiser state bytes.
-        var perRank: [[Double]]
-        var sentPerStep: Int
-        var pageFaultsPerStep: Double
-        var config: GPT2Config
-        var plan: MemoryPlan
-        var precomputeSeconds: Double?
-        var policyActivationBytes: Int
-        var traffic: GradientTraffic
-        /// The slowest rank's median s/step.
-        var secondsPerStep: Double { perRank[0].max()! }
+    /// One configuration being timed (a LoRA adapter or full fine-tuning): its step, its memory
+    /// plan and this rank's timed steps so far.
+    final class Configuration {
+        let bench: DPOStepBench
+        let plan: MemoryPlan
+        let traffic: GradientTraffic
+        /// This rank's timed steps.
+        var times: [(seconds: Double, allReduceSeconds: Double)] = []
+        /// Bytes this rank sent in the timed steps.
+        var sent = 0
+
+        init(bench: DPOStepBench, plan: MemoryPlan, traffic: GradientTraffic) {
+            self.bench = bench
+            self.plan = plan
+            self.traffic = traffic
+        }
+
+        /// Runs and times one step.
+        func timeStep(_ communicator: any Communicator) throws {
+            let before = communicator.bytesSent
+            times.append(try bench.step())
+            sent += communicator.bytesSent - before
+        }
+
+        /// Per rank: median s/step, median communication s/step, `rss`, optimiser state bytes.
+        func gathered(rss: Int, _ communicator: any Communicator) throws -> [[Double]] {
+            let values = [BenchCommand.median(times.map(\.seconds)), BenchCommand.median(times.map(\.allReduceSeconds)),
+                          Double(rss), Double(bench.optimizer.adamW.stateBytes)]
+            return try values.map { try BenchCommand.gather($0, communicator) }
+        }
     }
 
     /// Our steps, then the ceiling (all ranks at once), then on rank 0 the baseline. With
-    /// --compare-full, the LoRA steps first, then full fine-tuning's (peak RSS only grows, and
-    /// full fine-tuning's is the larger).
+    /// --compare-full, full fine-tuning is set up after the LoRA configuration's warm-up (whose
+    /// peak RSS is measured then, alone) and the timed steps alternate between the two, so both
+    /// see the same load on the machine; full fine-tuning's peak RSS is its memory plan's estimate.
     func measure(communicator: any Communicator) throws -> BenchResult {
         let ranks = communicator.size, isRoot = communicator.rank == 0
         KernelThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / ranks))
         let shape = BenchShape(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens)
         let options = ScoringOptions(sharedPrompt: !noSharedPrompt, fullLogits: fullLogits)
-        let run = try timedRun(lora: loraSettings, shape: shape, options: options, communicator: communicator)
-        let full = compareFull ? try timedRun(lora: nil, shape: shape, options: options, communicator: communicator) : nil
+        let main = try configuration(lora: loraSettings, shape: shape, options: options, communicator: communicator)
+        let alonePeak = Self.peakRSSBytes()
+        let full = compareFull ? try configuration(lora: nil, shape: shape, options: options, communicator: communicator) : nil
+        let faultsBefore = Self.resourceUsage().ru_minflt
+        for _ in 0..<steps {
+            try main.timeStep(communicator)
+            try full?.timeStep(communicator)
+        }
+        let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
+        let perRank = try main.gathered(rss: full == nil ? Self.peakRSSBytes() : alonePeak, communicator)
+        let fullPerRank = try full?.gathered(rss: full!.plan.stepBytes, communicator)
         let kernels = MatmulBackends.kernelsInUse
         try communicator.barrier()
         let f32Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: false), communicator)
         let bf16Ceiling = try Self.sum(MatmulBenchmark.ceiling(bf16: true), communicator)
         let ceiling = bf16 ? bf16Ceiling : f32Ceiling
-        let perRank = run.perRank, slowest = run.secondsPerStep
-        let flops = StepFLOPs(config: run.config)
+        let slowest = perRank[0].max()!
+        let config = main.bench.policy.config
+        let flops = StepFLOPs(config: config)
         let plain = flops.policy(tokens: shape.tokens, scoredPositions: shape.tokens)
             + flops.reference(tokens: shape.tokens, scoredPositions: shape.tokens)
         let rows = noSharedPrompt ? shape.tokens : shape.sharedPromptRows
         let scored = fullLogits ? rows : shape.completionPositions
         let executed = flops.policy(tokens: rows, scoredPositions: scored)
             + (precomputeRef ? 0 : flops.reference(tokens: rows, scoredPositions: scored))
-        let sentPerStep = run.sentPerStep
+        let sentPerStep = main.sent / steps
         var result = BenchResult(
             model: model, blasCore: BLASCore.current, ranks: ranks, threadsPerRank: KernelThreads.count,
             pairsPerRank: pairs, promptTokens: promptTokens, completionTokens: completionTokens, fullLogits: fullLogits,
             sharedPrompt: !noSharedPrompt, precomputeRef: precomputeRef, zero: zero, bucketCapMb: bucketCapMb,
-            warmupSteps: warmup, steps: steps, stepSeconds: run.stepSeconds.map(\.seconds),
+            warmupSteps: warmup, steps: steps, stepSeconds: main.times.map(\.seconds),
             secondsPerStep: slowest,
             pairsPerSecond: Double(pairs * ranks) / slowest, tokensPerSecond: Double(shape.tokens * ranks) / slowest,
             effectiveGflopPerStep: plain * Double(ranks) / 1e9, executedGflopPerStep: executed * Double(ranks) / 1e9,
@@ -193,33 +219,33 @@ struct BenchCommand: ParsableCommand {
             bf16: bf16, sgemmCeilingGflops: f32Ceiling, bf16CeilingGflops: bf16Ceiling,
             percentOfCeiling: 100 * plain * Double(ranks) / slowest / 1e9 / ceiling,
             executedPercentOfCeiling: 100 * executed * Double(ranks) / slowest / 1e9 / ceiling, matmulKernels: kernels,
-            peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: run.pageFaultsPerStep,
+            peakRssBytes: Int(perRank[2].reduce(0, +)), pageFaultsPerStep: faults,
             allreduceSecondsPerStep: perRank[1].max()!,
             gradCommDtype: gradCommDtype.rawValue, bytesSentPerStep: sentPerStep, linkGbps: linkGbps,
             predictedCommunicationSeconds: linkGbps.map { Double(sentPerStep) * 8 / ($0 * 1e9) },
             optimizerStateBytes: Int(perRank[3].max()!),
-            referencePrecomputeSeconds: run.precomputeSeconds,
-            estimatedBytes: Dictionary(uniqueKeysWithValues: run.plan.components.map { ($0.name, $0.bytes) }),
-            estimatedPerRankBytes: run.plan.stepBytes, policyActivationBytes: run.policyActivationBytes,
+            referencePrecomputeSeconds: main.bench.precomputeSeconds,
+            estimatedBytes: Dictionary(uniqueKeysWithValues: main.plan.components.map { ($0.name, $0.bytes) }),
+            estimatedPerRankBytes: main.plan.stepBytes, policyActivationBytes: main.bench.policy.allocatedActivationBytes,
             perRank: (0..<ranks).map { r in
                 BenchResult.Rank(rank: r, secondsPerStep: perRank[0][r], pairsPerSecond: Double(pairs) / perRank[0][r],
                                  allreduceSecondsPerStep: perRank[1][r], peakRssBytes: Int(perRank[2][r]),
                                  optimizerStateBytes: Int(perRank[3][r]))
             })
         result.gradientCheckpointing = gradientCheckpointing
-        result.setTraffic(run.traffic)
+        result.setTraffic(main.traffic)
         result.loraR = loraR
-        if let full {
+        if let full, let fullPerRank {
+            let seconds = fullPerRank[0].max()!
             result.fullModel = BenchResult.FullModel(
-                secondsPerStep: full.secondsPerStep, stepSeconds: full.stepSeconds.map(\.seconds),
-                pairsPerSecond: Double(pairs * ranks) / full.secondsPerStep,
-                peakRssBytes: Int(full.perRank[2].reduce(0, +)), optimizerStateBytes: Int(full.perRank[3].max()!),
-                allreduceSecondsPerStep: full.perRank[1].max()!, bytesSentPerStep: full.sentPerStep,
+                secondsPerStep: seconds, stepSeconds: full.times.map(\.seconds), pairsPerSecond: Double(pairs * ranks) / seconds,
+                estimatedPeakRssBytes: Int(fullPerRank[2].reduce(0, +)), optimizerStateBytes: Int(fullPerRank[3].max()!),
+                allreduceSecondsPerStep: fullPerRank[1].max()!, bytesSentPerStep: full.sent / steps,
                 gradientElements: full.traffic.gradientElements, allreducePayloadBytes: full.traffic.payloadBytes,
                 allreduceBytesPerRank: full.traffic.sentBytes)
-            result.fullOverLoRASeconds = full.secondsPerStep / slowest
+            result.fullOverLoraSeconds = seconds / slowest
         }
-        if isRoot { baseline(into: &result, config: run.config) }
+        if isRoot { baseline(into: &result, config: config) }
         return result
     }
 
@@ -231,36 +257,23 @@ struct BenchCommand: ParsableCommand {
                                 ?? LoRASettings.defaultTargets)
     }
 
-    /// Sets up one configuration (a LoRA adapter of `lora`, or full fine-tuning), prints the
-    /// header on rank 0, runs the warm-up and timed steps and gathers every rank's numbers. The
-    /// step's objects are released on return.
-    func timedRun(lora: LoRASettings?, shape: BenchShape, options: ScoringOptions,
-                  communicator: any Communicator) throws -> TimedRun {
-        let ranks = communicator.size, isRoot = communicator.rank == 0
+    /// Sets up one configuration (a LoRA adapter of `lora`, or full fine-tuning), prints its
+    /// header on rank 0 and runs its warm-up steps.
+    func configuration(lora: LoRASettings?, shape: BenchShape, options: ScoringOptions,
+                       communicator: any Communicator) throws -> Configuration {
+        let ranks = communicator.size
         let bench = try DPOStepBench(model: model, shape: shape, options: options, precomputeRef: precomputeRef, bf16: bf16,
                                      zero: zero, bucketElements: GradientReducer.bucketElements(megabytes: bucketCapMb),
                                      wire: gradCommDtype, seed: seed, gradientCheckpointing: gradientCheckpointing, lora: lora,
                                      communicator: communicator)
-        let plan = memoryPlan(bench: bench, options: options, ranks: ranks, lora: lora)
-        if isRoot {
+        if communicator.rank == 0 {
             print(header(config: bench.policy.config, flops: StepFLOPs(config: bench.policy.config), ranks: ranks,
                          precompute: bench.precomputeSeconds, lora: lora))
         }
         for _ in 0..<warmup { _ = try bench.step() }
-        var times: [(seconds: Double, allReduceSeconds: Double)] = []
-        let faultsBefore = Self.resourceUsage().ru_minflt, sentBefore = communicator.bytesSent
-        for _ in 0..<steps { times.append(try bench.step()) }
-        let sentPerStep = (communicator.bytesSent - sentBefore) / steps
-        let faults = Double(Self.resourceUsage().ru_minflt - faultsBefore) / Double(steps)
-        let seconds = Self.median(times.map(\.seconds)), reduce = Self.median(times.map(\.allReduceSeconds))
-        let rss = Self.peakRSSBytes()
-        let optimizerBytes = Double(bench.optimizer.adamW.stateBytes)
-        let perRank = try [seconds, reduce, Double(rss), optimizerBytes].map { try Self.gather($0, communicator) }
-        return TimedRun(stepSeconds: times, perRank: perRank, sentPerStep: sentPerStep, pageFaultsPerStep: faults,
-                        config: bench.policy.config, plan: plan, precomputeSeconds: bench.precomputeSeconds,
-                        policyActivationBytes: bench.policy.allocatedActivationBytes,
-                        traffic: GradientTraffic(gradientElements: bench.policy.trainableLayout.count, ranks: ranks, zero: zero,
-                                                 wire: gradCommDtype))
+        return Configuration(bench: bench, plan: memoryPlan(bench: bench, options: options, ranks: ranks, lora: lora),
+                             traffic: GradientTraffic(gradientElements: bench.policy.trainableLayout.count, ranks: ranks,
+                                                      zero: zero, wire: gradCommDtype))
     }
 
     /// The estimate of this step's memory per rank: the policy and its activations at this rank's

@@ -13,12 +13,15 @@ struct BenchResult: Encodable {
         var optimizerStateBytes: Int
     }
 
-    /// Full fine-tuning of the same model, timed after the LoRA steps in the same run (`--compare-full`).
+    /// Full fine-tuning of the same model, its timed steps alternating with the LoRA steps in the
+    /// same run (`--compare-full`).
     struct FullModel: Encodable {
         var secondsPerStep: Double
         var stepSeconds: [Double]
         var pairsPerSecond: Double
-        var peakRssBytes: Int
+        /// `MemoryPlan`'s estimate of one rank's step, summed over ranks (the process also holds
+        /// the LoRA configuration, so its own peak RSS cannot be measured apart).
+        var estimatedPeakRssBytes: Int
         var optimizerStateBytes: Int
         var allreduceSecondsPerStep: Double
         var bytesSentPerStep: Int
@@ -69,10 +72,12 @@ struct BenchResult: Encodable {
     var executedPercentOfCeiling: Double
     /// The oneDNN kernels (implementation names) of the step's matmuls, by precision.
     var matmulKernels: [String]
-    /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed steps.
+    /// Sum over ranks of each rank's peak resident set (`getrusage` `ru_maxrss`), after the timed
+    /// steps (with `--compare-full`, after the warm-up, before full fine-tuning is set up).
     var peakRssBytes: Int
     /// Rank 0's minor page faults per timed step: memory the step touched for the first time
-    /// (0 when every buffer was sized before the timed steps and reused).
+    /// (0 when every buffer was sized before the timed steps and reused); with `--compare-full`
+    /// of both configurations' steps.
     var pageFaultsPerStep: Double
     /// Median over timed steps of the time blocked in communication per step, slowest rank (the
     /// reduction overlapping backward is not counted, only what it leaves to wait for).
@@ -102,7 +107,7 @@ struct BenchResult: Encodable {
     /// `--compare-full`'s full fine-tuning row.
     var fullModel: FullModel?
     /// Full fine-tuning's s/step over LoRA's (above 1: the LoRA step is faster).
-    var fullOverLoRASeconds: Double?
+    var fullOverLoraSeconds: Double?
     /// AdamW's two moment buffers on one rank (the largest rank's): 8 bytes per parameter, divided
     /// by the ranks with ZeRO-1.
     var optimizerStateBytes: Int
@@ -158,7 +163,7 @@ struct BenchResult: Encodable {
             lines.append(Self.row(["dpo-ddp full fine-tuning", Self.number(full.secondsPerStep), Self.number(full.pairsPerSecond),
                                    Self.number(tokensPerSecond * secondsPerStep / full.secondsPerStep, 1), Self.number(gflops, 1),
                                    Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
-                                   Self.bytes(full.peakRssBytes), Self.bytes(full.optimizerStateBytes),
+                                   "est " + Self.bytes(full.estimatedPeakRssBytes), Self.bytes(full.optimizerStateBytes),
                                    Self.megabytes(full.allreducePayloadBytes)]))
         }
         if let pytorch {
@@ -168,10 +173,10 @@ struct BenchResult: Encodable {
                                    Self.number(gflops, 1), Self.number(100 * gflops / (bf16 ? bf16CeilingGflops : sgemmCeilingGflops), 1),
                                    Self.bytes(pytorch.peakRssBytes), "-", "-"]))
         }
-        if let full = fullModel, let ratio = fullOverLoRASeconds {
-            lines.append(String(format: "full fine-tuning / LoRA r %d: %.2fx s/step, %.2fx peak RSS, %.1fx gradient all-reduced "
-                                + "(%@ vs %@ trainable floats)", loraR, ratio,
-                                Double(full.peakRssBytes) / Double(max(peakRssBytes, 1)),
+        if let full = fullModel, let ratio = fullOverLoraSeconds {
+            lines.append(String(format: "full fine-tuning / LoRA r %d: %.2fx s/step (timed steps alternating), %.2fx peak RSS "
+                                + "(full's estimated), %.1fx gradient all-reduced (%@ vs %@ trainable floats)", loraR, ratio,
+                                Double(full.estimatedPeakRssBytes) / Double(max(peakRssBytes, 1)),
                                 Double(full.allreducePayloadBytes) / Double(max(allreducePayloadBytes, 1)),
                                 "\(full.gradientElements)", "\(gradientElements)"))
             lines.append("full fine-tuning's timed steps: " + full.stepSeconds.map { Self.number($0) }.joined(separator: ", ")
