@@ -141,6 +141,31 @@ final class LoRACommandTests: XCTestCase {
         }
     }
 
+    /// `bench --lora-r 16 --compare-full` on gpt2-tiny (C = 64, L = 2) runs both configurations
+    /// and reports each one's gradient: 16·r·C·L = 32,768 adapter floats (131,072 B in fp32)
+    /// against the model's 3,332,928 (13,331,712 B); the options that need --lora-r are refused without it.
+    func testBenchComparesLoRAWithFullFineTuning() throws {
+        let outcome = try run(["bench", "--model", "gpt2-tiny", "--lora-r", "16", "--compare-full", "--no-baseline",
+                               "--steps", "1", "--warmup", "0", "--prompt-tokens", "8", "--completion-tokens", "8"])
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        let line = try XCTUnwrap(outcome.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(json["gradient_elements"] as? Int, 32_768)
+        XCTAssertEqual(json["allreduce_payload_bytes"] as? Int, 131_072)
+        let full = try XCTUnwrap(json["full_model"] as? [String: Any])
+        XCTAssertEqual(full["gradient_elements"] as? Int, 3_332_928)
+        XCTAssertEqual(full["allreduce_payload_bytes"] as? Int, 13_331_712)
+        XCTAssertEqual(full["optimizer_state_bytes"] as? Int, 8 * 3_332_928)
+        XCTAssertEqual(json["optimizer_state_bytes"] as? Int, 8 * 32_768)
+        XCTAssertNotNil(json["full_over_lora_seconds"] as? Double)
+        XCTAssertTrue(outcome.output.contains("dpo-ddp full fine-tuning"), outcome.output)
+        for flags in [["--compare-full"], ["--lora-alpha", "8"]] {
+            let refused = try run(["bench", "--model", "gpt2-tiny"] + flags)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.output.contains("--lora-alpha, --lora-targets and --compare-full need --lora-r"), refused.output)
+        }
+    }
+
     /// `eval --policy ADAPTER_DIR`: the policy is the base + that adapter; the reference follows
     /// TRL: the base for a fresh run, so rewards = β·(policy − base log-probs) as PEFT computed
     /// them (means over 16 pairs, 1.2e-3 and 1.8e-3; each log-prob sum within 1e-6 relative of
