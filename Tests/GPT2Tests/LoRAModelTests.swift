@@ -83,6 +83,25 @@ final class LoRAModelTests: XCTestCase {
         }
     }
 
+    /// Models sharing a bfloat16 policy's weights share its bfloat16 copy; when they are released
+    /// the policy keeps running with it (bfloat16 products, not silently float32 ones).
+    func testSharedBFloat16CopyOutlivesTheModelsSharingIt() throws {
+        let policy = try adapted(try base(), try trainedAdapter(defaults))
+        let input = pairsInput()
+        let float32 = Array(try policy.forward(input))
+        policy.bf16 = true
+        let bfloat16 = Array(try policy.forward(input))
+        XCTAssertNotEqual(bfloat16, float32)
+        for adapter in [nil, policy.adapter] {
+            let reference = try GPT2Model(sharingWeightsOf: policy, adapter: adapter)
+            XCTAssertTrue(reference.bf16)
+            _ = try reference.forward(input)
+        }
+        XCTAssertEqual(Array(try policy.forward(input)), bfloat16)
+        policy.baseWeightsChanged()
+        XCTAssertEqual(Array(try policy.forward(input)), bfloat16, "the copy is rounded again from the same weights")
+    }
+
     /// The directional derivative of L = Σ w·logp along the adapter gradient restricted to
     /// `ranges` (unit step u = g/|g|): central differences at h = 2e-3 and h/2 with Richardson
     /// extrapolation, the loss summed in Double. Returns (|g|, numeric). The adapted model is far
