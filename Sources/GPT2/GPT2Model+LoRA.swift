@@ -16,6 +16,12 @@ extension GPT2Model {
     public convenience init(sharingWeightsOf base: GPT2Model, adapter: LoRAAdapter?) throws {
         try Self.check(adapter, fits: base.config)
         try self.init(config: base.config, trainable: false, adapter: adapter, sharing: base.sharedWeights)
+        runsAs(base)
+    }
+
+    /// Takes `base`'s `bf16` and `checksFinite` (a method: an initializer's own assignments would
+    /// skip `bf16`'s observer, which registers the model as a user of the shared bfloat16 copy).
+    private func runsAs(_ base: GPT2Model) {
         bf16 = base.bf16
         checksFinite = base.checksFinite
     }
