@@ -112,6 +112,9 @@ public final class Trainer {
             }
             referenceAdapter = resume.referenceAdapter
         }
+        // Each rank draws its own adapter dropout masks (its own pairs), resumed where they were.
+        policy.adapterDropoutSeed = UInt64(bitPattern: Int64(config.seed)) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(communicator.rank)
+        policy.adapterDropoutPasses = state.adapterDropoutPasses
     }
 
     /// Optimiser steps of the whole run (SFT then DPO).
@@ -251,6 +254,8 @@ public final class Trainer {
     public func evaluate() throws -> [String: Double] {
         guard let eval = data.eval else { return [:] }
         if reference == nil { try prepareReference() }
+        policy.adapterDropoutEnabled = false  // PyTorch's eval mode: no adapter dropout
+        defer { policy.adapterDropoutEnabled = true }
         return try PairScoring(policy: policy, config: config).evaluate(
             eval, loss: dpoLoss, reference: reference!.eval, microBatchSize: layout.microBatchSize, padID: data.padID,
             communicator: communicator)
@@ -360,6 +365,8 @@ public final class Trainer {
                             batchTerms: try batchTerms())
             return stats[.loss] / pairs
         }
+        policy.adapterDropoutEnabled = false  // one deterministic loss for the finite differences
+        defer { policy.adapterDropoutEnabled = true }
         let terms = try batchTerms()
         policy.zeroGradients()
         var stats = StepStatistics()
@@ -554,6 +561,7 @@ public final class Trainer {
     /// Writes a checkpoint: rank 0 the model and the rest, and the optimiser state whole (rank 0)
     /// or, with ZeRO, each rank its shard.
     func saveCheckpoint() throws {
+        state.adapterDropoutPasses = policy.adapterDropoutPasses
         let contents = communicator.rank != 0 ? nil : CheckpointStore.Contents(
             model: policy, optimizer: optimizer.shards == nil ? optimizer.adamW : nil,
             reference: (config.sftSteps > 0 && config.refModel == nil) || config.syncRefModel ? referenceWeights : nil,

@@ -17,6 +17,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var pendingStatistics: [Double] = StepStatistics().values
     /// Number of steps in `pendingStatistics`.
     public var pendingSteps: Int = 0
+    /// Forward passes of a LoRA policy that dropped out its adapter's input so far (with the seed,
+    /// what fixes the masks: `GPT2Model.adapterDropoutPasses`), so a resumed run draws the masks the
+    /// uninterrupted run draws.
+    public var adapterDropoutPasses: UInt64 = 0
     /// Ranks of the run that saved it (informational: a run may resume on any number).
     public var worldSize: Int = 1
     /// The resolved configuration of the run.
@@ -31,6 +35,7 @@ public struct TrainerState: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case step, epoch, position, optimizerSteps = "optimizer_steps", tokensSeen = "tokens_seen"
         case pendingStatistics = "pending_statistics", pendingSteps = "pending_steps"
+        case adapterDropoutPasses = "adapter_dropout_passes"
         case worldSize = "world_size", config
     }
 }
@@ -67,14 +72,17 @@ extension TrainerState {
 }
 
 extension TrainerState {
-    /// Reads `trainer_state.json`. Settings added to `TrainingConfig` after the checkpoint was
-    /// written take their defaults (an older build's checkpoint resumes); unknown or mistyped
-    /// values are still refused by the decoder.
+    /// Reads `trainer_state.json`. Fields and settings added to `TrainerState` and `TrainingConfig`
+    /// after the checkpoint was written take their defaults (an older build's checkpoint resumes);
+    /// unknown or mistyped values are still refused by the decoder.
     static func decode(_ data: Data) throws -> TrainerState {
         guard var stored = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let config = stored["config"] as? [String: Any],
-              let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any]
+              let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any],
+              let stateDefaults = try JSONSerialization.jsonObject(
+                  with: JSONEncoder().encode(TrainerState(config: TrainingConfig(), worldSize: 1))) as? [String: Any]
         else { return try JSONDecoder().decode(TrainerState.self, from: data) }
+        stored = stateDefaults.merging(stored) { _, saved in saved }
         stored["config"] = defaults.merging(config) { _, saved in saved }
         return try JSONDecoder().decode(TrainerState.self, from: JSONSerialization.data(withJSONObject: stored))
     }

@@ -17,8 +17,13 @@ final class DropoutTests: XCTestCase {
         XCTAssertEqual(dropped(ones, p: 0.3, seed: 5, stream: 9), first)
         XCTAssertNotEqual(dropped(ones, p: 0.3, seed: 6, stream: 9), first)
         XCTAssertNotEqual(dropped(ones, p: 0.3, seed: 5, stream: 10), first)
-        // A shorter call sees the same mask on its elements (no dependence on count or threads).
+        // A shorter call sees the same mask on its elements, and so does any split over threads.
         XCTAssertEqual(dropped(Array(ones.prefix(777)), p: 0.3, seed: 5, stream: 9), Array(first.prefix(777)))
+        defer { KernelThreads.set(0) }
+        for threads in [1, 3] {
+            KernelThreads.set(threads)
+            XCTAssertEqual(dropped(ones, p: 0.3, seed: 5, stream: 9), first, "\(threads) threads")
+        }
         // Kept elements are 1/(1 − p) (rounded as torch does: 1 / float32(1 − p)), the others 0.
         let kept = 1 / Float(0.7)
         XCTAssertTrue(first.allSatisfy { $0 == 0 || $0 == kept })

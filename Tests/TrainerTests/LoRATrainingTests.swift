@@ -97,12 +97,14 @@ final class LoRATrainingTests: XCTestCase {
     }
 
     /// A checkpoint of a LoRA run resumes exactly (metrics and adapter bit for bit): a fresh
-    /// adapter, and a continued one after an SFT phase (its reference adapter read back).
+    /// adapter, a continued one after an SFT phase (its reference adapter read back), and one with
+    /// adapter dropout (the masks go on where they were).
     func testResumingALoRARunEqualsTheUninterruptedRun() throws {
         let run = try TinyRun()
         let start = try trainedAdapter(run)
         for (name, change) in [("fresh", { (_: inout TrainingConfig) in }),
-                               ("sft", { (config: inout TrainingConfig) in config.loraR = 0; config.adapter = start.path; config.sftSteps = 2 })] {
+                               ("sft", { (config: inout TrainingConfig) in config.loraR = 0; config.adapter = start.path; config.sftSteps = 2 }),
+                               ("dropout", { (config: inout TrainingConfig) in config.loraDropout = 0.3 })] {
             let config = { (output: String) in self.loraConfig(run, output) { change(&$0); $0.saveSteps = 3 } }
             let whole = try run.train(config("\(name)-whole"))
             try ResumeMidEpochTests.startFrom(run, checkpoint: 3, of: "\(name)-whole", into: "\(name)-resumed")
@@ -178,6 +180,27 @@ final class LoRATrainingTests: XCTestCase {
         XCTAssertNotNil(other.trainer.model.adapter)
         try run.train(config("other-cached", true, run.directory.appendingPathComponent("other/final")))
         XCTAssertEqual(try files(), 3, "another adapter's log-probs are another cache")
+    }
+
+    /// Evaluation runs the policy without adapter dropout (PyTorch's eval mode): two evaluations
+    /// of the same adapter agree exactly, with a dropout of 0.5 in training.
+    func testEvaluationDropsNothing() throws {
+        let run = try TinyRun()
+        let (trainer, records) = try train(loraConfig(run, "dropout") { $0.loraDropout = 0.5; $0.valSize = 8; $0.maxSteps = 2 })
+        XCTAssertNotNil(records.last?["eval_loss"])
+        XCTAssertEqual(try trainer.evaluate(), try trainer.evaluate())
+    }
+
+    /// `generate_during_eval` generates the policy's samples with its adapter (the key/value-cache
+    /// generator runs a copy with the adapter merged): after training at a high learning rate its
+    /// greedy completions differ from the reference's (the base: a fresh adapter).
+    func testSamplesDuringEvaluationUseTheAdapter() throws {
+        let run = try TinyRun()
+        try train(loraConfig(run, "samples") { $0.valSize = 8; $0.generateDuringEval = 4; $0.maxNewTokens = 8; $0.learningRate = 0.1 })
+        let lines = try String(contentsOf: run.directory.appendingPathComponent("samples/samples.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines.contains { ($0["policy"] as? String) != ($0["reference"] as? String) }, "\(lines)")
     }
 
     /// Every loss trains the adapter alone with either reference source (live, none for the
