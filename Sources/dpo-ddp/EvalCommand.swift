@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let communicator = try CommunicatorFactory.make()
         do {
-            var config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: RunInputs.isAdapterDirectory(policy) ? [] : [policy])
+            let config = try options.resolved(configFile: self.config, worldSize: communicator.size, scoredBy: RunInputs.isAdapterDirectory(policy) ? [] : [policy])
             let files = try RunInputs.tokenizerFiles(explicit: config.tokenizer, model: policy)
             let tokenizer = try RunInputs.tokenizer(files)
             let sets = try RunDataSets.load(config: config, tokenizer: tokenizer,
