@@ -235,6 +235,10 @@ struct BenchCommand: ParsableCommand {
         result.gradientCheckpointing = gradientCheckpointing
         result.setTraffic(main.traffic)
         result.loraR = loraR
+        if loraR > 0 {
+            result.fullModelPayloadBytes = GradientTraffic(gradientElements: main.bench.policy.layout.count, ranks: ranks,
+                                                           zero: zero, wire: gradCommDtype).payloadBytes
+        }
         if let full, let fullPerRank {
             let seconds = fullPerRank[0].max()!
             result.fullModel = BenchResult.FullModel(

@@ -104,6 +104,10 @@ struct BenchResult: Encodable {
     var allreduceGatherBytesPerRank = 0
     /// `--lora-r` (0: every weight trained).
     var loraR = 0
+    /// With `--lora-r`, what full fine-tuning of the same model would all-reduce per step at the
+    /// same wire (every parameter's gradient), so the adapter's traffic is shown next to it
+    /// without running full fine-tuning (gpt2-xl's would not fit); nil without LoRA.
+    var fullModelPayloadBytes: Int?
     /// `--compare-full`'s full fine-tuning row.
     var fullModel: FullModel?
     /// Full fine-tuning's s/step over LoRA's (above 1: the LoRA step is faster).
@@ -229,6 +233,10 @@ struct BenchResult: Encodable {
         } else {
             line += String(format: "; a ring all-reduce sends and receives 2(n-1)/n of it per rank: %.2f MB at 2 ranks, "
                            + "up to %.2f MB at many", payload, 2 * payload)
+        }
+        if let full = fullModelPayloadBytes {
+            line += String(format: "\nfull fine-tuning of this model would sum %.2f MB per step (%.0fx the adapter's)",
+                           Double(full) / 1e6, Double(full) / Double(max(allreducePayloadBytes, 1)))
         }
         return line
     }

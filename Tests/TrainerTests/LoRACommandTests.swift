@@ -159,6 +159,16 @@ final class LoRACommandTests: XCTestCase {
         XCTAssertEqual(json["optimizer_state_bytes"] as? Int, 8 * 32_768)
         XCTAssertNotNil(json["full_over_lora_seconds"] as? Double)
         XCTAssertTrue(outcome.output.contains("dpo-ddp full fine-tuning"), outcome.output)
+        // Without --compare-full (a model whose full fine-tuning would not fit) the full model's
+        // all-reduce is still shown next to the adapter's: every parameter's gradient, 4 B each.
+        let alone = try run(["bench", "--model", "gpt2-tiny", "--lora-r", "16", "--no-baseline",
+                             "--steps", "1", "--warmup", "0", "--prompt-tokens", "8", "--completion-tokens", "8"])
+        XCTAssertEqual(alone.status, 0, alone.output)
+        let aloneLine = try XCTUnwrap(alone.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let aloneJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(aloneLine.utf8)) as? [String: Any])
+        XCTAssertEqual(aloneJSON["full_model_payload_bytes"] as? Int, 13_331_712)
+        XCTAssertTrue(alone.output.contains("full fine-tuning of this model would sum 13.33 MB per step (102x the adapter's)"),
+                      alone.output)
         for flags in [["--compare-full"], ["--lora-alpha", "8"]] {
             let refused = try run(["bench", "--model", "gpt2-tiny"] + flags)
             XCTAssertNotEqual(refused.status, 0)
