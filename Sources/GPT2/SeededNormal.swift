@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// A small, seedable generator of standard normal samples (SplitMix64 + Box-Muller).
 ///
@@ -14,10 +15,7 @@ public struct SeededNormal: Sendable {
     /// The next 64 random bits (SplitMix64).
     public mutating func nextBits() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return splitMix64(state)
     }
 
     /// A uniform sample in (0, 1).

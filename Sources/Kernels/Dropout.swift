@@ -51,9 +51,9 @@ func dropoutKeeps(key: UInt64, index: Int, threshold: UInt64) -> Bool {
     splitMix64(key &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15) >> 11 >= threshold
 }
 
-/// SplitMix64's output function: a bijective mix of 64 bits.
+/// SplitMix64's output function: a bijective mix of 64 bits (also `SeededNormal`'s generator).
 @inlinable
-func splitMix64(_ x: UInt64) -> UInt64 {
+public func splitMix64(_ x: UInt64) -> UInt64 {
     var z = x
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
