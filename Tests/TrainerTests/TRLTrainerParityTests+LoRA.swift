@@ -50,21 +50,7 @@ extension TRLTrainerParityTests {
             try checkpoint(output.appendingPathComponent("checkpoint-8"))
         }
         XCTAssertEqual(trl.count, 8, file: file, line: line)
-        XCTAssertEqual(ours.count, trl.count, file: file, line: line)
-        var worst = 0.0
-        for (a, b) in zip(ours, trl) {
-            XCTAssertEqual(a["step"] as? Int, b["step"] as? Int, file: file, line: line)
-            for key in Self.compared {
-                guard let x = a[key] as? Double, let y = b[key] as? Double else {
-                    XCTFail("\(name) step \(b["step"] ?? "?"): \(key) missing", file: file, line: line)
-                    continue
-                }
-                let deviation = metricDeviation(key, x, y, record: b, tolerance: Self.tolerance, beta: 0.1)
-                worst = max(worst, deviation)
-                XCTAssertLessThanOrEqual(deviation, 1, "\(name) step \(b["step"] ?? "?") \(key): ours \(x), TRL \(y)",
-                                         file: file, line: line)
-            }
-        }
+        let worst = assertStepsMatch(name, ours, trl, tolerance: Self.tolerance, file: file, line: line)
         XCTAssertLessThanOrEqual(adapterError, Self.adapterTolerance, "\(name): final adapter against peft's", file: file, line: line)
         print("LoRA \(name) \(extra) against TRL: worst |Δ| / bound = \(worst) at tolerance \(Self.tolerance); "
             + "final adapter \(adapterError)")

@@ -52,6 +52,15 @@ final class TRLTrainerParityTests: XCTestCase {
                           file: StaticString = #filePath, line: UInt = #line) throws {
         let (ours, trl) = try run(name, extra: extra, ranks: ranks)
         XCTAssertGreaterThanOrEqual(trl.count, 8, file: file, line: line)
+        let worst = assertStepsMatch(name, ours, trl, tolerance: tolerance, file: file, line: line)
+        print("\(name) \(extra) against TRL: worst |Δ| / bound = \(worst) at tolerance \(tolerance)")
+    }
+
+    /// Compares every `compared` metric of every step of `ours` with TRL's records `trl` (same
+    /// steps, each within `tolerance` by `metricDeviation`) and returns the worst deviation over
+    /// its bound.
+    func assertStepsMatch(_ name: String, _ ours: [[String: Any]], _ trl: [[String: Any]], tolerance: Double,
+                          file: StaticString, line: UInt) -> Double {
         XCTAssertEqual(ours.count, trl.count, file: file, line: line)
         var worst = 0.0
         for (a, b) in zip(ours, trl) {
@@ -67,7 +76,7 @@ final class TRLTrainerParityTests: XCTestCase {
                                          file: file, line: line)
             }
         }
-        print("\(name) \(extra) against TRL: worst |Δ| / bound = \(worst) at tolerance \(tolerance)")
+        return worst
     }
 
     func testSigmoidRunMatchesTRL() throws { try assertMatchesTRL("sigmoid") }
