@@ -97,7 +97,6 @@ import os
 import shutil
 import sys
 import tempfile
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_trl_trainer_fixtures as trl_fixtures  # noqa: E402  (sets the single-thread, offline environment first)
@@ -313,12 +312,7 @@ def main():
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
     check_versions()
-    warnings.filterwarnings("ignore")
-    transformers.logging.set_verbosity_error()
-    datasets.disable_progress_bars()
-    datasets.disable_caching()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    trl_fixtures.quiet_deterministic_torch()
     os.chdir(FIXTURES)
     assert os.path.isfile(os.path.join(BASE, "model.safetensors")), "run scripts/make_trl_trainer_fixtures.py first"
     tok = trl_fixtures.make_tokenizer()

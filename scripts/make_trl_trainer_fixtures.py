@@ -369,13 +369,18 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def main():
+def quiet_deterministic_torch():
+    """No warnings, progress bars or dataset caches; one thread and deterministic kernels (reruns reproduce)."""
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     datasets.disable_caching()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+
+
+def main():
+    quiet_deterministic_torch()
 
     tok = make_tokenizer()
     shutil.rmtree(OUT, ignore_errors=True)
