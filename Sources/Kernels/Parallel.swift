@@ -1,5 +1,6 @@
 import Foundation
 import CBLAS
+import CDNNL
 import Dispatch
 
 /// How many threads the kernels may use in this process.
@@ -36,9 +37,28 @@ public func parallelRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Ran
         body(0..<count)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+    runWorkers(threads) { worker in
         let start = count * worker / threads
         let end = count * (worker + 1) / threads
         if start < end { body(start..<end) }
+    }
+}
+
+/// Calls `body(w)` for every `w` in `0..<workers` on that many threads and returns when all are done.
+///
+/// The threads are the calling thread's OpenMP team, the one oneDNN's products run on: one team for
+/// every kernel, so a team thread waiting (spinning) after a product is the thread that runs the next
+/// kernel, instead of a third thread competing with two others for two cores. Without an OpenMP
+/// runtime, Dispatch's threads.
+@usableFromInline
+func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var call = body
+        let ran = withUnsafeMutablePointer(to: &call) { pointer in
+            dpo_omp_team_run(Int32(workers), { context, worker in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(worker))
+            }, pointer)
+        }
+        if ran == 0 { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
     }
 }
