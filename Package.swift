@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "DPOTests", dependencies: ["DPO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GPT2Tests", dependencies: ["GPT2", "Kernels", "Safetensors"], resources: [.copy("Fixtures")]),

@@ -47,6 +47,8 @@ public final class AdamW {
     private let parameterCount: Int
     /// The tensors' parts inside `range`, in parameter order, and whether each decays.
     private let pieces: [(elements: Range<Int>, decays: Bool)]
+    /// Whether the tensors tile `range` (every element is updated, so a rounded copy is complete).
+    private let piecesTileRange: Bool
 
     /// An optimiser for `range` (default: all) of parameters laid out as `layout` (a whole model's,
     /// or a LoRA adapter's); moments start at zero.
@@ -60,6 +62,8 @@ public final class AdamW {
         v = FloatBuffer(count: range.count)
         pieces = layout.tensors.sorted { $0.offset < $1.offset }
             .map { (($0.offset..<($0.offset + $0.count)).clamped(to: range), $0.decays) }.filter { !$0.elements.isEmpty }
+        piecesTileRange = zip(pieces, pieces.dropFirst()).allSatisfy { $0.elements.upperBound == $1.elements.lowerBound }
+            && pieces.first?.elements.lowerBound == range.lowerBound && pieces.last?.elements.upperBound == range.upperBound
     }
 
     /// Bytes of the two moment buffers.
@@ -79,10 +83,14 @@ public final class AdamW {
     /// `gradientScale` (the clipping coefficient; the product is the one
     /// `clip_grad_norm_` stores, so fusing the two passes changes no bit). With
     /// `clearingGradients`, each gradient of `range` is set to zero once read (the next step's
-    /// zeroing, free here: the pass is bound by its divisions, not by the extra stores).
+    /// zeroing, free here: the pass is bound by its divisions, not by the extra stores). With
+    /// `roundingInto` (a bfloat16 copy of every parameter), each updated parameter of `range` is also
+    /// stored rounded there (`BFloat16.round`'s rounding): the copy a bf16 model's next forward pass
+    /// would otherwise round in a pass of its own.
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate lr: Float, gradientScale: Float = 1,
-                     clearingGradients: Bool = false) {
+                     clearingGradients: Bool = false, roundingInto copy: UnsafeMutablePointer<UInt16>? = nil) {
         precondition(parameters.count == parameterCount && gradients.count == parameterCount, "AdamW.step: size mismatch")
+        precondition(copy == nil || piecesTileRange, "AdamW.step: a rounded copy needs tensors that tile the range")
         stepCount += 1
         let t = Double(stepCount)
         let biasCorrection1 = 1 - Double(settings.beta1).pow(t)
@@ -92,7 +100,8 @@ public final class AdamW {
         let update = Update(beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
                             stepSize: stepSize, biasCorrection2Sqrt: Float(biasCorrection2Sqrt),
                             gradientScale: gradientScale, clearsGradients: clearingGradients,
-                            p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound)
+                            p: parameters.base, g: gradients.base, m: m.base, v: v.base, momentOffset: range.lowerBound,
+                            copy: copy)
         // One split of the whole range over the threads (not one per tensor: GPT-2 has 148, most
         // of them a few hundred values); each thread walks the tensors its part cuts through.
         let pieces = pieces
@@ -117,6 +126,8 @@ private struct Update {
     let p, g, m, v: UnsafeMutablePointer<Float>
     /// The parameter index of the first moment element.
     let momentOffset: Int
+    /// Where each updated parameter is also stored rounded to bfloat16, if anywhere.
+    let copy: UnsafeMutablePointer<UInt16>?
 
     /// Updates `elements` (parameter indices) on the calling thread, sixteen at a time. Each
     /// element is independent, so how a range is split never changes a value.
@@ -134,6 +145,14 @@ private struct Update {
             first.store(to: m + k, count: n)
             second.store(to: v + k, count: n)
             param.store(to: p + i, count: n)
+            if let copy {
+                let rounded = BFloat16.rounded(param)
+                if n == 16 {
+                    UnsafeMutableRawPointer(copy + i).storeBytes(of: rounded, as: SIMD16<UInt16>.self)
+                } else {
+                    for lane in 0..<n { copy[i + lane] = rounded[lane] }
+                }
+            }
         }
     }
 }

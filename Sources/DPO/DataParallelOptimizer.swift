@@ -88,7 +88,8 @@ public final class DataParallelOptimizer {
     /// reduction, all-reduces `statistics`, takes the global gradient norm, calls `check` with it
     /// and the summed statistics (throwing there leaves the weights unchanged), clips to
     /// `maxGradNorm` (0: no clipping), applies AdamW, zeroes the gradient and, with ZeRO,
-    /// all-gathers the weights; then tells the model its parameters changed (its bfloat16 copy).
+    /// all-gathers the weights; then tells the model its parameters changed (its bfloat16 copy, which
+    /// AdamW rounds as it updates when this rank updates every weight).
     public func finishStep(statistics: inout StepStatistics, maxGradNorm: Double, learningRate: Float,
                            check: (_ gradNorm: Double, _ statistics: StepStatistics) throws -> Void = { _, _ in })
         throws -> StepEnd {
@@ -106,8 +107,12 @@ public final class DataParallelOptimizer {
         // Clipping and the next step's zeroing are fused into AdamW's pass over the gradient (the
         // same products, two passes fewer); with ZeRO-1 the parts other ranks own are zeroed here
         // (ZeRO-2's reducer released them already: writing zeros would bring their pages back).
+        // A bf16 model's copy is rounded in the same pass when this rank updates every weight (with
+        // ZeRO the gathered weights are rounded by the next forward pass).
+        let copy = shards == nil ? model.trainableBF16Copy : nil
         adamW.step(parameters: model.trainableParameters, gradients: gradients, learningRate: learningRate,
-                   gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm), clearingGradients: true)
+                   gradientScale: clipCoefficient(norm: norm, maxNorm: maxGradNorm), clearingGradients: true,
+                   roundingInto: copy)
         if let shards {
             if zero == 1 {
                 gradients.zero(0..<adamW.range.lowerBound)
@@ -116,7 +121,7 @@ public final class DataParallelOptimizer {
             seconds += try secondsSpent { try communicator.allGather(model.trainableParameters.buffer, shards: shards) }
         }
         model.gradientsWereCleared()
-        model.parametersChanged()
+        if copy != nil { model.parametersChangedAndRounded() } else { model.parametersChanged() }
         return StepEnd(gradNorm: norm, communicationSeconds: seconds)
     }
 

@@ -134,6 +134,20 @@ public final class GPT2Model {
         if adapter == nil { weights.changed() }
     }
 
+    /// With `bf16` and no adapter, the bfloat16 copy of the trainable parameters, `[parameters.count]`,
+    /// for an optimiser that rounds each parameter into it as it updates it (then
+    /// `parametersChangedAndRounded()`), saving the next forward pass its own pass over them; else nil.
+    public var trainableBF16Copy: UnsafeMutablePointer<UInt16>? {
+        bf16 && adapter == nil ? weights.rounded : nil
+    }
+
+    /// Records that every trainable parameter was written and rounded into `trainableBF16Copy` by the
+    /// writer: the next forward pass uses the copy as it is.
+    public func parametersChangedAndRounded() {
+        precondition(trainableBF16Copy != nil, "parametersChangedAndRounded: the model has no bfloat16 copy of its trainable parameters")
+        weights.changedAndRounded()
+    }
+
     /// Records that `parameters` (the base weights) were written, with or without an adapter.
     public func baseWeightsChanged() { weights.changed() }
 

@@ -39,4 +39,7 @@ final class ModelWeights {
 
     /// The parameters were written: the copy is rounded again before its next use.
     func changed() { roundedIsCurrent = false }
+
+    /// The parameters were written and, by the writer, every one of them rounded into `rounded`.
+    func changedAndRounded() { roundedIsCurrent = rounded != nil }
 }

@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import XCTest
 
 /// `BFloat16.round` / `widen` against `referenceBF16`, exactly (both are exact operations: no tolerance).

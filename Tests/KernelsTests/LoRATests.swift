@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import XCTest
 
 /// The LoRA kernel against its definition (float64) and finite differences, and the frozen-weight

@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import XCTest
 
 /// `Float.gemm` (oneDNN, OpenBLAS as fallback) in float32 and with bfloat16 inputs, against

@@ -1,6 +1,7 @@
 import DPO
 import Distributed
 import GPT2
+import TestSupport
 import XCTest
 
 /// AdamW over ranges of the parameters (ZeRO-1's shards) against AdamW over all of them.
@@ -110,5 +111,49 @@ final class ShardedAdamWTests: XCTestCase {
         XCTAssertEqual(q.array, p.array)
         let after = g.array
         for i in 0..<layout.count { XCTAssertEqual(after[i], range.contains(i) ? 0 : grads[i], "gradient \(i)") }
+    }
+
+    /// Elements of `copy` that are not `parameters` rounded to bfloat16 (`referenceBF16`, from the
+    /// exponent in float64, not `BFloat16.round`'s bit arithmetic).
+    func misrounded(_ copy: UnsafePointer<UInt16>, of parameters: [Float]) -> [Int] {
+        parameters.indices.filter { Double(Float(bitPattern: UInt32(copy[$0]) << 16)) != referenceBF16(parameters[$0]) }
+    }
+
+    /// `roundingInto`: the same update, and every updated parameter stored rounded into the copy,
+    /// tensors shorter than a vector (the 8-element biases) and the lanes past 16 included.
+    func testRoundingIntoACopyStoresEveryUpdatedParameterRounded() {
+        let start = values(layout.count, seed: 8), grads = values(layout.count, seed: 9)
+        let p = buffer(start), q = buffer(start)
+        let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: layout.count)
+        defer { copy.deallocate() }
+        copy.initialize(repeating: 0x7FC0, count: layout.count)  // NaN: an element left unwritten shows
+        AdamW(layout: layout, settings: settings).step(parameters: p, gradients: buffer(grads), learningRate: 0.05)
+        AdamW(layout: layout, settings: settings).step(parameters: q, gradients: buffer(grads), learningRate: 0.05, roundingInto: copy)
+        XCTAssertEqual(q.array, p.array)
+        XCTAssertNotEqual(q.array, start)
+        XCTAssertEqual(misrounded(copy, of: q.array), [])
+    }
+
+    /// A bf16 model's optimiser step (one rank, no ZeRO: AdamW updates every weight) leaves the
+    /// model's bfloat16 copy holding the rounding of the updated weights.
+    func testAnOptimiserStepRoundsABF16ModelsCopy() throws {
+        let model = try GPT2Model(config: GPT2Config(nLayer: 2, nHead: 2, nEmbd: 8, nPositions: 8, vocabSize: 40))
+        model.initializeRandomly(seed: 3)
+        model.bf16 = true
+        let copy = try XCTUnwrap(model.trainableBF16Copy)
+        let optimizer = DataParallelOptimizer(model: model, settings: settings, communicator: LocalCommunicator(), zero: 0,
+                                              bucketElements: nil)
+        let before = model.parameters.array
+        for step in 0..<2 {
+            optimizer.reducingGradients {
+                values(model.layout.count, seed: 20 + UInt64(step)).withUnsafeBufferPointer {
+                    model.gradients!.base.update(from: $0.baseAddress!, count: model.layout.count)
+                }
+            }
+            var statistics = StepStatistics()
+            _ = try optimizer.finishStep(statistics: &statistics, maxGradNorm: 1, learningRate: 0.05)
+            XCTAssertEqual(misrounded(copy, of: model.parameters.array), [], "after step \(step + 1)")
+        }
+        XCTAssertNotEqual(model.parameters.array, before)
     }
 }

@@ -2,7 +2,7 @@
 /// than from bit tricks, so it checks `BFloat16.round` independently: bfloat16 keeps 8 significant
 /// bits, so its spacing at `x` is 2^(exponent − 7) (2^−133 for the subnormals below 2^−126), and
 /// values rounding past the largest finite bfloat16 become ±inf. NaN stays NaN.
-func referenceBF16(_ x: Float) -> Double {
+public func referenceBF16(_ x: Float) -> Double {
     guard x.isFinite, x != 0 else { return Double(x) }
     let d = Double(x)
     let spacing = Double(sign: .plus, exponent: max(Int(d.exponent), -126) - 7, significand: 1)
