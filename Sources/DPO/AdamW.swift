@@ -108,7 +108,7 @@ public final class AdamW {
         parallelRanges(range.count, minimumPerThread: 1 << 16) { part in
             let elements = (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound)
             for piece in pieces where piece.elements.overlaps(elements) {
-                update.apply(piece.elements.clamped(to: elements), decayFactor: piece.decays ? decayFactor : 1)
+                update.apply(blocksOf: piece.elements.clamped(to: elements), decayFactor: piece.decays ? decayFactor : 1)
             }
         }
     }
@@ -145,16 +145,21 @@ private struct Update {
             first.store(to: m + k, count: n)
             second.store(to: v + k, count: n)
             param.store(to: p + i, count: n)
-            if let copy {
-                let rounded = BFloat16.rounded(param)
-                if n == 16 {
-                    UnsafeMutableRawPointer(copy + i).storeBytes(of: rounded, as: SIMD16<UInt16>.self)
-                } else {
-                    for lane in 0..<n { copy[i + lane] = rounded[lane] }
-                }
-            }
         }
     }
+
+    /// `apply` in blocks, each block's new parameters rounded into `copy` (when given) while in cache.
+    func apply(blocksOf elements: Range<Int>, decayFactor: Float) {
+        guard let copy else { return apply(elements, decayFactor: decayFactor) }
+        for start in stride(from: elements.lowerBound, to: elements.upperBound, by: Self.roundingBlock) {
+            let block = start..<min(start + Self.roundingBlock, elements.upperBound)
+            apply(block, decayFactor: decayFactor)
+            BFloat16.roundOnThisThread(p + block.lowerBound, into: copy + block.lowerBound, count: block.count)
+        }
+    }
+
+    /// Parameters updated before their block is rounded (16 KB of float32: still in cache then).
+    static let roundingBlock = 4096
 }
 
 private extension Double {

@@ -5,16 +5,23 @@ public enum BFloat16 {
     /// Rounds `count` floats to bfloat16 bit patterns, to nearest, ties to even (NaN stays NaN).
     public static func round(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<UInt16>, count: Int) {
         parallelRanges(count, minimumPerThread: minimumPerThread) { range in
-            var i = range.lowerBound
-            while i + 16 <= range.upperBound {
-                let x = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt32>.self)
-                UnsafeMutableRawPointer(destination + i).storeBytes(of: rounded(x), as: SIMD16<UInt16>.self)
-                i += 16
-            }
-            while i < range.upperBound {
-                destination[i] = rounded(source[i].bitPattern)
-                i += 1
-            }
+            roundOnThisThread(source + range.lowerBound, into: destination + range.lowerBound, count: range.count)
+        }
+    }
+
+    /// `round` on the calling thread only: for a kernel that rounds blocks of what it just wrote,
+    /// while they are in cache.
+    public static func roundOnThisThread(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<UInt16>,
+                                         count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let x = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt32>.self)
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: rounded(x), as: SIMD16<UInt16>.self)
+            i += 16
+        }
+        while i < count {
+            destination[i] = rounded(source[i].bitPattern)
+            i += 1
         }
     }
 
