@@ -119,9 +119,11 @@ final class ShardedAdamWTests: XCTestCase {
         parameters.indices.filter { Double(Float(bitPattern: UInt32(copy[$0]) << 16)) != referenceBF16(parameters[$0]) }
     }
 
-    /// `roundingInto`: the same update, and every updated parameter stored rounded into the copy,
-    /// tensors shorter than a vector (the 8-element biases) and the lanes past 16 included.
+    /// `roundingInto`: the same update, and every updated parameter stored rounded into the copy:
+    /// tensors that end in a partial vector (36-element biases), and tensors of several rounding
+    /// blocks of 4,096 with a partial last one (wte: 7,200 values, c_fc: 5,184).
     func testRoundingIntoACopyStoresEveryUpdatedParameterRounded() {
+        let layout = GPT2Layout(GPT2Config(nLayer: 1, nHead: 2, nEmbd: 36, nPositions: 8, vocabSize: 200))
         let start = values(layout.count, seed: 8), grads = values(layout.count, seed: 9)
         let p = buffer(start), q = buffer(start)
         let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: layout.count)
