@@ -73,6 +73,9 @@ public enum MatmulBackends {
     /// without, oneDNN (or OpenBLAS) emulates them, slower than float32 products.
     public static var nativeBFloat16: Bool { OneDNNMatmul.nativeBFloat16 }
 
+    /// How many oneDNN primitives (one per distinct product piece) were created so far.
+    public static var oneDNNPrimitivesCreated: Int { OneDNNMatmul.created }
+
     /// The oneDNN kernels of the products run so far, as `f32 NAME` / `bf16 NAME`, sorted (for
     /// `dpo-ddp bench`).
     public static var kernelsInUse: [String] { OneDNNMatmul.implementations }

@@ -23,6 +23,12 @@ enum OneDNNMatmul {
         var threads: Int
     }
 
+    /// A part of a product: its problem, and where its `A`, `B` and `C` start (in elements) in the whole one's.
+    struct Piece: Equatable {
+        var problem: Problem
+        var a: Int, b: Int, c: Int
+    }
+
     /// A created primitive with the memory objects its executions reuse.
     final class Primitive {
         let primitive: dnnl_primitive_t
@@ -65,22 +71,39 @@ enum OneDNNMatmul {
     /// Runs `C (+)= op(A)·op(B)` (row-major, strides as stored) and returns true, or returns false
     /// when oneDNN has no implementation for the problem (nothing is written then).
     /// With `bf16`, `a` and `b` point to bfloat16 bit patterns (`UInt16`), else to `Float`.
+    ///
+    /// The rows (`m`) and the depth (`k`) run in at most two pieces each: the largest multiple of
+    /// `shapeQuantum`, then the rest (the depth's second piece accumulates onto the first). Batches of
+    /// varying lengths then need at most (longest / quantum + quantum) primitives per layer product,
+    /// not one per length: creating one costs ~15 ms (its kernels are generated code), and a run on
+    /// data of varying lengths met a new length at almost every step.
     static func run(_ problem: Problem, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard let device, let primitive = primitive(for: problem, engine: device.engine) else { return false }
+        guard let device else { return false }
+        var runs: [(Primitive, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>)] = []
+        let size = problem.bf16 ? MemoryLayout<UInt16>.stride : MemoryLayout<Float>.stride
+        for piece in problem.pieces {
+            guard let primitive = primitive(for: piece.problem, engine: device.engine) else { return false }
+            runs.append((primitive, a + piece.a * size, b + piece.b * size, c + piece.c))
+        }
         _ = dpo_omp_set_num_threads(Int32(problem.threads))
-        dnnl_memory_set_data_handle(primitive.a, UnsafeMutableRawPointer(mutating: a))
-        dnnl_memory_set_data_handle(primitive.b, UnsafeMutableRawPointer(mutating: b))
-        dnnl_memory_set_data_handle(primitive.c, UnsafeMutableRawPointer(c))
-        let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: primitive.a),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: primitive.b),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: primitive.c)]
-        let status = dnnl_primitive_execute(primitive.primitive, device.stream, Int32(args.count), args)
-        precondition(status == dnnl_success, "oneDNN matmul failed (status \(status.rawValue)) for \(problem)")
-        dnnl_stream_wait(device.stream)
+        for (primitive, a, b, c) in runs {
+            dnnl_memory_set_data_handle(primitive.a, UnsafeMutableRawPointer(mutating: a))
+            dnnl_memory_set_data_handle(primitive.b, UnsafeMutableRawPointer(mutating: b))
+            dnnl_memory_set_data_handle(primitive.c, UnsafeMutableRawPointer(c))
+            let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: primitive.a),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: primitive.b),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: primitive.c)]
+            let status = dnnl_primitive_execute(primitive.primitive, device.stream, Int32(args.count), args)
+            precondition(status == dnnl_success, "oneDNN matmul failed (status \(status.rawValue)) for \(problem)")
+            dnnl_stream_wait(device.stream)
+        }
         return true
     }
+
+    /// The granularity of the rows and depths primitives are created for (see `run`).
+    static let shapeQuantum = 64
 
     /// The distinct implementations of the created primitives, as `f32 NAME` / `bf16 NAME`, sorted.
     static var implementations: [String] {
@@ -149,5 +172,35 @@ enum OneDNNMatmul {
         let strides: [dnnl_dim_t] = transposed ? [1, dnnl_dim_t(stride)] : [dnnl_dim_t(stride), 1]
         dnnl_memory_desc_init_by_strides(&desc, 2, dims, type, strides)
         return desc
+    }
+}
+
+extension OneDNNMatmul.Problem {
+    /// `0..<count` as the largest multiple of `quantum` and the rest (one piece when either is empty).
+    static func split(_ count: Int, _ quantum: Int) -> [(start: Int, count: Int)] {
+        let whole = count / quantum * quantum
+        return whole == 0 || whole == count ? [(0, count)] : [(0, whole), (whole, count - whole)]
+    }
+
+    /// This product as the products of `OneDNNMatmul.run`'s pieces, in the order they run: rows
+    /// split at a multiple of `shapeQuantum`, and within each row piece the depth, whose second piece
+    /// accumulates onto the first. Together they compute exactly the rows and sums of the whole.
+    var pieces: [OneDNNMatmul.Piece] {
+        let quantum = OneDNNMatmul.shapeQuantum
+        var pieces: [OneDNNMatmul.Piece] = []
+        for rows in Self.split(m, quantum) {
+            for (index, depth) in Self.split(k, quantum).enumerated() {
+                var piece = self
+                piece.m = rows.count
+                piece.k = depth.count
+                piece.accumulate = accumulate || index > 0
+                pieces.append(OneDNNMatmul.Piece(
+                    problem: piece,
+                    a: transA ? depth.start * lda + rows.start : rows.start * lda + depth.start,
+                    b: transB ? depth.start : depth.start * ldb,
+                    c: rows.start * ldc))
+            }
+        }
+        return pieces
     }
 }

@@ -85,4 +85,36 @@ final class MatmulBackendTests: XCTestCase {
             check(transA: false, transB: true, accumulate: false, inputs: inputs, openBLAS: false, m: 1, n: 300, k: 77)
         }
     }
+
+    /// oneDNN runs rows and depths that are not multiples of 64 in two pieces each (`OneDNNMatmul.run`):
+    /// 130 rows = 128 + 2 and a depth of 131 = 128 + 3, every layout, strides wider than the matrix.
+    func testProductsRunInPiecesMatchFloat64() {
+        for inputs in [Inputs.float32, .bf16PreRounded] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for accumulate in [false, true] {
+                        check(transA: transA, transB: transB, accumulate: accumulate, inputs: inputs, openBLAS: false,
+                              m: 130, n: 20, k: 131, pad: 3)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Products of 136 different row counts create at most 3 + 63 primitives (the multiples of 64
+    /// below 201 and the remainders), not one per row count.
+    func testVaryingRowCountsShareTheirPrimitives() {
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
+        MatmulBackends.oneDNNFloat32 = true
+        defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
+        let a = [Float](repeating: 0.5, count: 200 * 8), b = [Float](repeating: 0.25, count: 8 * 5)
+        var c = [Float](repeating: 0, count: 200 * 5)
+        let before = MatmulBackends.oneDNNPrimitivesCreated
+        for m in 65...200 {
+            Float.gemm(transA: false, transB: false, m: m, n: 5, k: 8, alpha: 1, a: a, lda: 8, b: b, ldb: 5,
+                       beta: 0, c: &c, ldc: 5, bf16: nil)
+            XCTAssertEqual(c[(m - 1) * 5], 1, "last row of \(m)")
+        }
+        XCTAssertLessThanOrEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 66)
+    }
 }
