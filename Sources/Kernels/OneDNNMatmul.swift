@@ -185,10 +185,15 @@ extension OneDNNMatmul.Problem {
     /// This product as the products of `OneDNNMatmul.run`'s pieces, in the order they run: rows
     /// split at a multiple of `shapeQuantum`, and within each row piece the depth, whose second piece
     /// accumulates onto the first. Together they compute exactly the rows and sums of the whole.
+    ///
+    /// Rows of an `A` stored transposed stay whole: oneDNN 2.6's brgemm takes such an `A` only when
+    /// its stride equals the rows read (else it picks `gemm:jit`, at 250 against 380 GFLOP/s for the
+    /// LM head's 50,257 x 256 x 768 weight gradient), and those rows are a model dimension (input
+    /// channels, the vocabulary) that never varies between batches.
     var pieces: [OneDNNMatmul.Piece] {
         let quantum = OneDNNMatmul.shapeQuantum
         var pieces: [OneDNNMatmul.Piece] = []
-        for rows in Self.split(m, quantum) {
+        for rows in transA ? [(start: 0, count: m)] : Self.split(m, quantum) {
             for (index, depth) in Self.split(k, quantum).enumerated() {
                 var piece = self
                 piece.m = rows.count

@@ -117,4 +117,21 @@ final class MatmulBackendTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 66)
     }
+
+    /// A product whose `A` is stored transposed (a weight gradient: rows are input channels or the
+    /// vocabulary) keeps its rows whole, so oneDNN sees `A`'s stride equal to its rows (what its brgemm
+    /// kernels need): 130 rows and a depth of 128 are one primitive, not 128 + 2 rows in two.
+    func testTransposedRowsStayWhole() {
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
+        MatmulBackends.oneDNNFloat32 = true
+        defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
+        let m = 130, n = 24, k = 128
+        let a = [Float](repeating: 0.5, count: k * m), b = [Float](repeating: 0.25, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        let before = MatmulBackends.oneDNNPrimitivesCreated
+        Float.gemm(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: n,
+                   beta: 0, c: &c, ldc: n, bf16: nil)
+        XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1)
+        XCTAssertEqual(c[m * n - 1], 16, "last value: 128 · 0.5 · 0.25")
+    }
 }
