@@ -13,21 +13,46 @@ public func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
     partial.withUnsafeMutableBufferPointer { sums in
         let sums = sums.baseAddress!
         parallelRanges(blocks) { range in
-            for b in range {
-                // Two eight-lane Double sums: sixteen independent dependency chains, enough to
-                // keep up with memory (four lanes left the sum latency-bound at half the bandwidth).
-                var low = SIMD8<Double>(), high = SIMD8<Double>()
-                for (i, n) in chunks(of: SIMD16<Float>.self, in: (b * block)..<min(count, (b + 1) * block)) {
-                    let x = SIMD16<Float>(loadingFrom: g + i, count: n, padding: 0)
-                    let xLow = SIMD8<Double>(x.lowHalf), xHigh = SIMD8<Double>(x.highHalf)
-                    low += xLow * xLow
-                    high += xHigh * xHigh
+            // Four whole blocks at a time, their vectors interleaved: four read streams per thread
+            // reached 1.6x the bandwidth of one on a 2-core VM (22 against 13 GB/s), and each block
+            // keeps its own sums in its own order, so the result does not depend on the grouping.
+            var b = range.lowerBound
+            while b + 4 <= range.upperBound, (b + 4) * block <= count {
+                var s0 = SquareSums(), s1 = SquareSums(), s2 = SquareSums(), s3 = SquareSums()
+                let p = g + b * block
+                for i in stride(from: 0, to: block, by: 16) {
+                    s0.add(SIMD16<Float>(loadingFrom: p + i, count: 16, padding: 0))
+                    s1.add(SIMD16<Float>(loadingFrom: p + block + i, count: 16, padding: 0))
+                    s2.add(SIMD16<Float>(loadingFrom: p + 2 * block + i, count: 16, padding: 0))
+                    s3.add(SIMD16<Float>(loadingFrom: p + 3 * block + i, count: 16, padding: 0))
                 }
-                sums[b] = (low + high).sum()
+                (sums[b], sums[b + 1], sums[b + 2], sums[b + 3]) = (s0.total, s1.total, s2.total, s3.total)
+                b += 4
+            }
+            for b in b..<range.upperBound {
+                var s = SquareSums()
+                for (i, n) in chunks(of: SIMD16<Float>.self, in: (b * block)..<min(count, (b + 1) * block)) {
+                    s.add(SIMD16<Float>(loadingFrom: g + i, count: n, padding: 0))
+                }
+                sums[b] = s.total
             }
         }
     }
     return partial.reduce(0, +)
+}
+
+/// One block's running sum of squares: two eight-lane Double sums, sixteen independent dependency
+/// chains, enough to keep up with memory (four lanes left the sum latency-bound at half the bandwidth).
+private struct SquareSums {
+    var low = SIMD8<Double>(), high = SIMD8<Double>()
+
+    @inline(__always) mutating func add(_ x: SIMD16<Float>) {
+        let xLow = SIMD8<Double>(x.lowHalf), xHigh = SIMD8<Double>(x.highHalf)
+        low += xLow * xLow
+        high += xHigh * xHigh
+    }
+
+    var total: Double { (low + high).sum() }
 }
 
 /// Global L2 norm of a gradient buffer (see `sumOfSquares`).

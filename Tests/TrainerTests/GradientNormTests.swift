@@ -14,11 +14,11 @@ final class GradientNormTests: XCTestCase {
         }
     }
 
-    /// Against a plain Double loop over a buffer of three whole blocks and a ragged tail (the
-    /// lanes' padding must add nothing). Both sum in Double, only in another order: the relative
+    /// Against a plain Double loop over buffers of whole blocks and a ragged tail (the lanes'
+    /// padding must add nothing); ten blocks also run four at a time, interleaved, on one or two threads. Both sum in Double, only in another order: the relative
     /// difference is bounded by ~count·2⁻⁵³ ≈ 2e-11 and measured near 1e-15; 1e-12 leaves room.
     func testSumOfSquaresEqualsPlainDoubleSum() {
-        for count in [0, 1, 15, 17, 3 * 65_536 + 37] {
+        for count in [0, 1, 15, 17, 3 * 65_536 + 37, 9 * 65_536 + 37] {
             let x = values(count, seed: UInt64(count) + 1)
             let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
             let got = x.withUnsafeBufferPointer { sumOfSquares($0) }
@@ -26,7 +26,8 @@ final class GradientNormTests: XCTestCase {
         }
     }
 
-    /// Fixed blocks added in block order: the same bits for any thread count.
+    /// Fixed blocks added in block order: the same bits for any thread count (one thread sums four
+    /// of the blocks interleaved, two and three threads sum each alone).
     func testSumOfSquaresDoesNotDependOnThreadCount() {
         let x = values(5 * 65_536 + 3, seed: 9)
         defer { KernelThreads.set(0) }
