@@ -7,9 +7,10 @@ import Foundation
 ///
 /// A primitive is created once per problem (shape, strides, transpositions, precision,
 /// accumulation, thread count) and cached; creating one costs far more than a small product.
-/// oneDNN runs each product on its own OpenMP threads, as many as `KernelThreads.count`.
-/// Calls are serialised by a lock (the cached memory objects are reused); the model runs one
-/// product at a time anyway.
+/// A layer's product runs as one single-threaded primitive per kernel thread, each on its own
+/// rows (see `Problem.rowParts`); the rest run on oneDNN's OpenMP threads, as many as
+/// `KernelThreads.count`. Calls are serialised by a lock (the cache and the execution slots are
+/// shared); the model runs one product at a time anyway.
 enum OneDNNMatmul {
     /// One product's description: the cache key.
     struct Problem: Hashable {
@@ -29,32 +30,88 @@ enum OneDNNMatmul {
         var a: Int, b: Int, c: Int
     }
 
-    /// A created primitive with the memory objects its executions reuse.
+    /// A created primitive, with the memory objects (A, B, C, scratchpad) each execution slot reuses.
     final class Primitive {
         let primitive: dnnl_primitive_t
-        let a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t
+        /// The descriptions of A, B, C and the scratchpad, in that order.
+        let descriptions: [dnnl_memory_desc_t]
+        /// Bytes of scratchpad an execution needs (the caller provides it: user scratchpad mode).
+        let scratchpadBytes: Int
         /// oneDNN's name for the kernel it chose, e.g. `brg:avx512_core_amx`.
         let implementation: String
+        private var memories: [[dnnl_memory_t]] = []
 
-        init(primitive: dnnl_primitive_t, a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t, implementation: String) {
+        init(primitive: dnnl_primitive_t, descriptions: [dnnl_memory_desc_t], scratchpadBytes: Int, implementation: String) {
             self.primitive = primitive
-            self.a = a
-            self.b = b
-            self.c = c
+            self.descriptions = descriptions
+            self.scratchpadBytes = scratchpadBytes
             self.implementation = implementation
+        }
+
+        /// The memory objects of execution slot `slot`, made on first use. Call with `lock` held.
+        func memories(slot: Int, engine: dnnl_engine_t) -> [dnnl_memory_t]? {
+            while memories.count <= slot {
+                var made: [dnnl_memory_t] = []
+                for var description in descriptions {
+                    var memory: dnnl_memory_t?
+                    guard dnnl_memory_create(&memory, &description, engine, nil) == dnnl_success, let memory else { return nil }
+                    made.append(memory)
+                }
+                memories.append(made)
+            }
+            return memories[slot]
         }
     }
 
-    /// The CPU engine and its stream, or nil when oneDNN cannot make them (then every product
-    /// falls back to OpenBLAS).
-    private static let device: (engine: dnnl_engine_t, stream: dnnl_stream_t)? = {
+    /// What one thread running products needs of its own: a stream, and scratchpad memory as large
+    /// as the largest its primitives asked for.
+    final class Slot {
+        let stream: dnnl_stream_t
+        private(set) var scratchpad: UnsafeMutableRawPointer?
+        private var capacity = 0
+
+        init(stream: dnnl_stream_t) { self.stream = stream }
+
+        /// Grows the scratchpad to at least `bytes`. Call with `lock` held, before any execution.
+        func reserve(_ bytes: Int) {
+            guard bytes > capacity else { return }
+            scratchpad?.deallocate()
+            scratchpad = .allocate(byteCount: bytes, alignment: 64)
+            capacity = bytes
+        }
+    }
+
+    /// One primitive execution: its primitive, its slot's memory objects and the operands' addresses.
+    struct Execution {
+        var primitive: Primitive
+        var memories: [dnnl_memory_t]
+        var a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>
+    }
+
+    /// The CPU engine, or nil when oneDNN cannot make one (then every product falls back to OpenBLAS).
+    private static let engine: dnnl_engine_t? = {
         var engine: dnnl_engine_t?
-        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success, let engine else { return nil }
-        var stream: dnnl_stream_t?
-        guard dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success,
-              let stream else { return nil }
-        return (engine, stream)
+        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success else { return nil }
+        return engine
     }()
+
+    /// Execution slots by index (slot `i` serves row part `i`; slot 0 also every whole product).
+    nonisolated(unsafe) private static var slots: [Slot] = []
+
+    /// Slot `index`, made on first use. Call with `lock` held.
+    private static func slot(_ index: Int, engine: dnnl_engine_t) -> Slot? {
+        while slots.count <= index {
+            var stream: dnnl_stream_t?
+            guard dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success,
+                  let stream else { return nil }
+            slots.append(Slot(stream: stream))
+        }
+        return slots[index]
+    }
+
+    /// Whether the kernel threads are an OpenMP team (libdnnl's runtime), on which single-threaded
+    /// primitives can run side by side; else every product runs whole.
+    private static let onTeam = dpo_omp().pointee.parallel != nil
 
     /// Whether oneDNN's effective instruction set includes AVX512_BF16 (AMX includes it).
     static var nativeBFloat16: Bool {
@@ -80,30 +137,61 @@ enum OneDNNMatmul {
     static func run(_ problem: Problem, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard let device else { return false }
-        var runs: [(Primitive, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>)] = []
+        guard let engine else { return false }
+        let parts = onTeam ? problem.rowParts : [(start: 0, count: problem.m)]
         let size = problem.bf16 ? MemoryLayout<UInt16>.stride : MemoryLayout<Float>.stride
-        for piece in problem.pieces {
-            guard let primitive = primitive(for: piece.problem, engine: device.engine) else { return false }
-            runs.append((primitive, a + piece.a * size, b + piece.b * size, c + piece.c))
+        var work: [(Slot, [Execution])] = []
+        for (index, part) in parts.enumerated() {
+            var whole = problem
+            whole.m = part.count
+            if parts.count > 1 { whole.threads = 1 }
+            guard let slot = slot(index, engine: engine) else { return false }
+            var executions: [Execution] = []
+            for piece in whole.pieces {
+                guard let primitive = primitive(for: piece.problem, engine: engine),
+                      let memories = primitive.memories(slot: index, engine: engine) else { return false }
+                slot.reserve(primitive.scratchpadBytes)
+                executions.append(Execution(primitive: primitive, memories: memories,
+                                            a: a + (part.start * problem.lda + piece.a) * size,
+                                            b: b + piece.b * size, c: c + part.start * problem.ldc + piece.c))
+            }
+            work.append((slot, executions))
         }
-        _ = dpo_omp_set_num_threads(Int32(problem.threads))
-        for (primitive, a, b, c) in runs {
-            dnnl_memory_set_data_handle(primitive.a, UnsafeMutableRawPointer(mutating: a))
-            dnnl_memory_set_data_handle(primitive.b, UnsafeMutableRawPointer(mutating: b))
-            dnnl_memory_set_data_handle(primitive.c, UnsafeMutableRawPointer(c))
-            let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: primitive.a),
-                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: primitive.b),
-                        dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: primitive.c)]
-            let status = dnnl_primitive_execute(primitive.primitive, device.stream, Int32(args.count), args)
-            precondition(status == dnnl_success, "oneDNN matmul failed (status \(status.rawValue)) for \(problem)")
-            dnnl_stream_wait(device.stream)
+        if work.count == 1 {
+            _ = dpo_omp_set_num_threads(Int32(problem.threads))
+            execute(work[0].1, on: work[0].0, problem: problem)
+        } else {
+            parallelRanges(work.count) { range in
+                for part in range { execute(work[part].1, on: work[part].0, problem: problem) }
+            }
         }
         return true
     }
 
+    /// Runs `executions` in order on `slot`'s stream and scratchpad.
+    private static func execute(_ executions: [Execution], on slot: Slot, problem: Problem) {
+        for run in executions {
+            let memories = run.memories
+            dnnl_memory_set_data_handle(memories[0], UnsafeMutableRawPointer(mutating: run.a))
+            dnnl_memory_set_data_handle(memories[1], UnsafeMutableRawPointer(mutating: run.b))
+            dnnl_memory_set_data_handle(memories[2], UnsafeMutableRawPointer(run.c))
+            dnnl_memory_set_data_handle(memories[3], slot.scratchpad)
+            let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memories[0]),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: memories[1]),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[2]),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memories[3])]
+            let status = dnnl_primitive_execute(run.primitive.primitive, slot.stream, Int32(args.count), args)
+            precondition(status == dnnl_success, "oneDNN matmul failed (status \(status.rawValue)) for \(problem)")
+            dnnl_stream_wait(slot.stream)
+        }
+    }
+
     /// The granularity of the rows and depths primitives are created for (see `run`).
     static let shapeQuantum = 64
+
+    /// The most elements of B a product splits its rows over the kernel threads with (see `Problem.rowParts`):
+    /// every GPT-2 size's layer weights (gpt2-xl's largest: 10.2M), not the LM head (38.6M and up).
+    static let rowSplitLimit = 1 << 24
 
     /// The distinct implementations of the created primitives, as `f32 NAME` / `bf16 NAME`, sorted.
     static var implementations: [String] {
@@ -119,8 +207,8 @@ enum OneDNNMatmul {
     static func implementation(of problem: Problem) -> String? {
         lock.lock()
         defer { lock.unlock() }
-        guard let device else { return nil }
-        return primitive(for: problem, engine: device.engine)?.implementation
+        guard let engine else { return nil }
+        return primitive(for: problem, engine: engine)?.implementation
     }
 
     /// The cached primitive of `problem`, created on first use. Call with `lock` held.
@@ -142,6 +230,7 @@ enum OneDNNMatmul {
         var attr: dnnl_primitive_attr_t?
         dnnl_primitive_attr_create(&attr)
         defer { dnnl_primitive_attr_destroy(attr) }
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)
         if p.accumulate {
             var ops: dnnl_post_ops_t?
             dnnl_post_ops_create(&ops)
@@ -149,19 +238,20 @@ enum OneDNNMatmul {
             dnnl_primitive_attr_set_post_ops(attr, ops)
             dnnl_post_ops_destroy(ops)
         }
+        // oneDNN plans its split of the work for the calling thread's team size at creation.
+        _ = dpo_omp_set_num_threads(Int32(p.threads))
         var pd: dnnl_primitive_desc_t?
         guard dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil) == dnnl_success, let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
         var name: UnsafePointer<CChar>?
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)
+        guard let scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee else { return nil }
         var primitive: dnnl_primitive_t?
-        var a: dnnl_memory_t?, b: dnnl_memory_t?, c: dnnl_memory_t?
-        guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive,
-              dnnl_memory_create(&a, &aDesc, engine, nil) == dnnl_success, let a,
-              dnnl_memory_create(&b, &bDesc, engine, nil) == dnnl_success, let b,
-              dnnl_memory_create(&c, &cDesc, engine, nil) == dnnl_success, let c
-        else { return nil }
-        return Primitive(primitive: primitive, a: a, b: b, c: c, implementation: name.map { String(cString: $0) } ?? "?")
+        guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else { return nil }
+        var scratchpadDesc = scratchpad
+        return Primitive(primitive: primitive, descriptions: [aDesc, bDesc, cDesc, scratchpad],
+                         scratchpadBytes: dnnl_memory_desc_get_size(&scratchpadDesc),
+                         implementation: name.map { String(cString: $0) } ?? "?")
     }
 
     /// A `[rows, columns]` matrix stored row-major with row stride `stride`, or stored transposed
@@ -176,6 +266,27 @@ enum OneDNNMatmul {
 }
 
 extension OneDNNMatmul.Problem {
+    /// The rows each kernel thread computes with a single-threaded primitive, or all rows in one
+    /// part (run on oneDNN's threads). Parts start at multiples of `shapeQuantum`; the last takes
+    /// the rest.
+    ///
+    /// oneDNN 2.6's own split of a GPT-2 layer product over two threads left one thread idle for
+    /// part of it: 384-row products with a depth of 768 or 2,304 ran 1.28-1.33x faster as two
+    /// single-threaded halves of the rows (1.0x at a depth of 3,072; a C program alternating both,
+    /// AMX bf16). Each part reads all of B, so a B larger than `rowSplitLimit` elements (the LM
+    /// head's vocabulary: 0.88x) stays whole, and so does an `A` stored transposed (see `pieces`).
+    var rowParts: [(start: Int, count: Int)] {
+        let quantum = OneDNNMatmul.shapeQuantum
+        let parts = min(threads, m / quantum)
+        guard parts > 1, !transA, k * n <= OneDNNMatmul.rowSplitLimit else { return [(0, m)] }
+        let blocks = m / quantum
+        return (0..<parts).map { part in
+            let start = part * blocks / parts * quantum
+            let end = part == parts - 1 ? m : (part + 1) * blocks / parts * quantum
+            return (start, end - start)
+        }
+    }
+
     /// `0..<count` as the largest multiple of `quantum` and the rest (one piece when either is empty).
     static func split(_ count: Int, _ quantum: Int) -> [(start: Int, count: Int)] {
         let whole = count / quantum * quantum

@@ -101,21 +101,38 @@ final class MatmulBackendTests: XCTestCase {
         }
     }
 
-    /// Products of 136 different row counts create at most 3 + 63 primitives (the multiples of 64
-    /// below 201 and the remainders), not one per row count.
+    /// Products of 336 different row counts create a bounded set of primitives, not one per row
+    /// count: the multiples of 64 up to 400 and the 63 remainders, for products on oneDNN's threads
+    /// and again for the single-threaded row parts of the kernel threads (`Problem.rowParts`).
     func testVaryingRowCountsShareTheirPrimitives() {
         let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
         MatmulBackends.oneDNNFloat32 = true
         defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
-        let a = [Float](repeating: 0.5, count: 200 * 8), b = [Float](repeating: 0.25, count: 8 * 5)
-        var c = [Float](repeating: 0, count: 200 * 5)
+        let a = [Float](repeating: 0.5, count: 400 * 8), b = [Float](repeating: 0.25, count: 8 * 5)
+        var c = [Float](repeating: 0, count: 400 * 5)
         let before = MatmulBackends.oneDNNPrimitivesCreated
-        for m in 65...200 {
+        for m in 65...400 {
             Float.gemm(transA: false, transB: false, m: m, n: 5, k: 8, alpha: 1, a: a, lda: 8, b: b, ldb: 5,
                        beta: 0, c: &c, ldc: 5, bf16: nil)
             XCTAssertEqual(c[(m - 1) * 5], 1, "last row of \(m)")
         }
-        XCTAssertLessThanOrEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 66)
+        XCTAssertLessThanOrEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 2 * (400 / 64 + 63))
+    }
+
+    /// Products whose rows are split over three kernel threads (200 rows: parts of 64, 64 and
+    /// 64 + 8, each a single-threaded primitive on its own slot), every layout with a stride wider
+    /// than the matrix, against float64. A transposed `A` runs whole (see the next test).
+    func testRowPartsOnKernelThreadsMatchFloat64() {
+        KernelThreads.set(3)
+        defer { KernelThreads.set(0) }
+        for inputs in [Inputs.float32, .bf16PreRounded] {
+            for transB in [false, true] {
+                for accumulate in [false, true] {
+                    check(transA: false, transB: transB, accumulate: accumulate, inputs: inputs, openBLAS: false,
+                          m: 200, n: 20, k: 70, pad: 3)
+                }
+            }
+        }
     }
 
     /// A product whose `A` is stored transposed (a weight gradient: rows are input channels or the
