@@ -15,7 +15,8 @@ public struct BF16Operands: Equatable {
 
 /// `Float` matrix products: oneDNN (`OneDNNMatmul`, its own CPU dispatch) for every bfloat16
 /// product it implements and for float32 ones unless OpenBLAS runs AVX-512 kernels
-/// (`MatmulBackends.oneDNNFloat32`); OpenBLAS (split over the kernel threads) otherwise: for `alpha` other than 1,
+/// (`MatmulBackends.oneDNNFloat32`), which then keep the float32 products whose B is not stored
+/// transposed; OpenBLAS (split over the kernel threads) otherwise: for `alpha` other than 1,
 /// `beta` other than 0 and 1, empty products, and problems oneDNN turns down. bfloat16 products
 /// oneDNN turns down run as OpenBLAS sgemm on the rounded operands widened back to float32, which
 /// is exact: the same inputs, float32 accumulation.
@@ -27,7 +28,7 @@ enum FloatMatmul {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: BF16Operands?
     ) {
         guard m > 0, n > 0 else { return }
-        let oneDNN = !MatmulBackends.openBLASOnly && (bf16 != nil || MatmulBackends.oneDNNFloat32)
+        let oneDNN = !MatmulBackends.openBLASOnly && (bf16 != nil || MatmulBackends.oneDNNFloat32 || transB)
             && alpha == 1 && (beta == 0 || beta == 1) && k > 0
         let problem = OneDNNMatmul.Problem(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
                                            bf16: bf16 != nil, accumulate: beta == 1, threads: KernelThreads.count)
@@ -61,11 +62,13 @@ public enum MatmulBackends {
     /// comparison of `dpo-ddp bench-matmul` and the tests of the fallback set it; nothing else does).
     nonisolated(unsafe) public static var openBLASOnly = false
 
-    /// Whether float32 products go to oneDNN: unless OpenBLAS runs its AVX-512 kernels (`SkylakeX`,
-    /// `Cooperlake`, `SapphireRapids`), which matched or beat oneDNN's float32 kernels shape by shape
-    /// on one core (`bench-matmul --threads 1`) and whose split over our threads beat oneDNN's OpenMP
-    /// threads in whole steps; its `Haswell` kernels (what `OPENBLAS_CORETYPE` often forces) reach
-    /// about half of oneDNN's. Tests and `bench-matmul` set it to compare.
+    /// Whether every float32 product goes to oneDNN: unless OpenBLAS runs its AVX-512 kernels
+    /// (`SkylakeX`, `Cooperlake`, `SapphireRapids`), which beat oneDNN's float32 kernels on the
+    /// GPT-2 products whose B is stored as is (forward, weight gradients: `bench-matmul`, 2 threads,
+    /// 168-187 against 84-170 GFLOP/s), so only those whose B is stored transposed (input
+    /// gradients, the LM head's forward: 163-172 against 190-213) still go to oneDNN then. Its
+    /// `Haswell` kernels (what `OPENBLAS_CORETYPE` often forces) reach about half of oneDNN's.
+    /// Tests and `bench-matmul` set it to compare.
     nonisolated(unsafe) public static var oneDNNFloat32 =
         !["skylakex", "cooperlake", "sapphirerapids"].contains(BLASCore.current.lowercased())
 

@@ -135,6 +135,25 @@ final class MatmulBackendTests: XCTestCase {
         }
     }
 
+    /// With OpenBLAS's AVX-512 kernels kept for float32 (`oneDNNFloat32` false), a float32 product
+    /// whose B is stored transposed still goes to oneDNN (a primitive is created) and one whose B is
+    /// stored as is does not; both against float64.
+    func testFloat32ProductsWithTransposedBGoToOneDNN() {
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
+        MatmulBackends.oneDNNFloat32 = false
+        defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
+        for transB in [true, false] {
+            let m = 67, n = 29, k = 41
+            let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+            var c = [Float](repeating: .nan, count: m * n)
+            let before = MatmulBackends.oneDNNPrimitivesCreated
+            Float.gemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: transB ? k : n,
+                       beta: 0, c: &c, ldc: n, bf16: nil)
+            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated > before, transB, "transB \(transB)")
+            XCTAssertEqual(c[m * n - 1], 5.125, "last value: 41 · 0.5 · 0.25")
+        }
+    }
+
     /// A product whose `A` is stored transposed (a weight gradient: rows are input channels or the
     /// vocabulary) keeps its rows whole, so oneDNN sees `A`'s stride equal to its rows (what its brgemm
     /// kernels need): 130 rows and a depth of 128 are one primitive, not 128 + 2 rows in two.
