@@ -200,7 +200,7 @@ struct BenchResult: Encodable {
         lines.append(String(format: "matmul ceilings (2048³, same run): float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s; "
                             + "executed %.1f GFLOP/s = %.1f%% of the ", sgemmCeilingGflops, bf16CeilingGflops,
                             executedGflops, executedPercentOfCeiling) + (bf16 ? "bfloat16" : "float32") + " ceiling")
-        lines.append("matmul kernels: " + (matmulKernels.isEmpty ? "OpenBLAS only" : matmulKernels.joined(separator: ", ")))
+        lines.append("matmul kernels: " + matmulKernels.joined(separator: ", "))
         lines.append(String(format: "page faults per timed step (rank 0): %.0f", pageFaultsPerStep))
         let measured = perRank.map(\.peakRssBytes).max() ?? peakRssBytes
         lines.append("peak RSS per rank: measured " + Self.bytes(measured) + ", estimated " + Self.bytes(estimatedPerRankBytes)

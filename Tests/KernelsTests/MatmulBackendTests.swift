@@ -136,21 +136,23 @@ final class MatmulBackendTests: XCTestCase {
     }
 
     /// With OpenBLAS's AVX-512 kernels kept for float32 (`oneDNNFloat32` false), a float32 product
-    /// whose B is stored transposed still goes to oneDNN (a primitive is created) and one whose B is
-    /// stored as is does not; both against float64.
+    /// whose B is stored transposed still goes to oneDNN (a primitive is created) when its `n` and
+    /// `k` reach `transposedBMinimum`; one whose B is stored as is, or a narrower one, does not.
+    /// Every value against the exact sum.
     func testFloat32ProductsWithTransposedBGoToOneDNN() {
         let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
         MatmulBackends.oneDNNFloat32 = false
         defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
-        for transB in [true, false] {
-            let m = 67, n = 29, k = 41
+        let wide = MatmulBackends.transposedBMinimum
+        for (transB, n, k, oneDNN) in [(true, wide, wide + 3, true), (false, wide, wide + 3, false), (true, wide - 1, wide + 3, false)] {
+            let m = 67
             let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
             var c = [Float](repeating: .nan, count: m * n)
             let before = MatmulBackends.oneDNNPrimitivesCreated
             Float.gemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: transB ? k : n,
                        beta: 0, c: &c, ldc: n, bf16: nil)
-            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated > before, transB, "transB \(transB)")
-            XCTAssertEqual(c[m * n - 1], 5.125, "last value: 41 · 0.5 · 0.25")
+            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated > before, oneDNN, "transB \(transB) n \(n)")
+            XCTAssertEqual(Set(c), [Float(k) / 8], "every value: k · 0.5 · 0.25")
         }
     }
 
