@@ -89,12 +89,18 @@ final class MatmulBackendTests: XCTestCase {
     /// oneDNN runs rows and depths that are not multiples of 64 in two pieces each (`OneDNNMatmul.run`):
     /// 130 rows = 128 + 2 and a depth of 131 = 128 + 3, every layout, strides wider than the matrix.
     func testProductsRunInPiecesMatchFloat64() {
+        checkOneDNNLayouts(transA: [false, true], m: 130, n: 20, k: 131)
+    }
+
+    /// `check` on oneDNN in float32 and bfloat16, each given transposition of A, both of B, with and
+    /// without accumulation, strides 3 wider than the matrices.
+    func checkOneDNNLayouts(transA: [Bool], m: Int, n: Int, k: Int, line: UInt = #line) {
         for inputs in [Inputs.float32, .bf16PreRounded] {
-            for transA in [false, true] {
+            for transA in transA {
                 for transB in [false, true] {
                     for accumulate in [false, true] {
                         check(transA: transA, transB: transB, accumulate: accumulate, inputs: inputs, openBLAS: false,
-                              m: 130, n: 20, k: 131, pad: 3)
+                              m: m, n: n, k: k, pad: 3, line: line)
                     }
                 }
             }
@@ -125,14 +131,7 @@ final class MatmulBackendTests: XCTestCase {
     func testRowPartsOnKernelThreadsMatchFloat64() {
         KernelThreads.set(3)
         defer { KernelThreads.set(0) }
-        for inputs in [Inputs.float32, .bf16PreRounded] {
-            for transB in [false, true] {
-                for accumulate in [false, true] {
-                    check(transA: false, transB: transB, accumulate: accumulate, inputs: inputs, openBLAS: false,
-                          m: 200, n: 20, k: 70, pad: 3)
-                }
-            }
-        }
+        checkOneDNNLayouts(transA: [false], m: 200, n: 20, k: 70)
     }
 
     /// With OpenBLAS's AVX-512 kernels kept for float32 (`oneDNNFloat32` false), a float32 product
