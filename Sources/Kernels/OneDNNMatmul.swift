@@ -142,12 +142,12 @@ enum OneDNNMatmul {
         let size = problem.bf16 ? MemoryLayout<UInt16>.stride : MemoryLayout<Float>.stride
         var work: [(Slot, [Execution])] = []
         for (index, part) in parts.enumerated() {
-            var whole = problem
-            whole.m = part.count
-            if parts.count > 1 { whole.threads = 1 }
+            var rows = problem
+            rows.m = part.count
+            if parts.count > 1 { rows.threads = 1 }
             guard let slot = slot(index, engine: engine) else { return false }
             var executions: [Execution] = []
-            for piece in whole.pieces {
+            for piece in rows.pieces {
                 guard let primitive = primitive(for: piece.problem, engine: engine),
                       let memories = primitive.memories(slot: index, engine: engine) else { return false }
                 slot.reserve(primitive.scratchpadBytes)
