@@ -50,20 +50,13 @@ public enum BFloat16 {
     /// NaNs keep their sign and top payload bits, with the quiet bit set. Lane-wise integer
     /// arithmetic only (the NaN choice as a bit mask): a `SIMDMask` select compiles to a loop over
     /// the lanes through the stack, which made this 10x slower.
-    @usableFromInline @inline(__always)
+    @inline(__always)
     static func rounded(_ bits: SIMD16<UInt32>) -> SIMD16<UInt16> {
         let high = bits &>> 16
         let nearest = (bits &+ 0x7FFF &+ (high & 1)) &>> 16
         // All ones where the magnitude exceeds +inf's pattern (a NaN): 0x7F80_0000 - magnitude wraps.
         let nan = SIMD16<UInt32>(repeating: 0) &- ((0x7F80_0000 &- (bits & 0x7FFF_FFFF)) &>> 31)
         return SIMD16<UInt16>(truncatingIfNeeded: (nearest & ~nan) | ((high | 0x40) & nan))
-    }
-
-    /// `values` rounded to bfloat16 bit patterns as `round` rounds them (for kernels that round
-    /// what they compute as they store it).
-    @inlinable @inline(__always)
-    public static func rounded(_ values: SIMD16<Float>) -> SIMD16<UInt16> {
-        rounded(unsafeBitCast(values, to: SIMD16<UInt32>.self))
     }
 
     /// `rounded` for one value (the tail of a conversion).

@@ -16,7 +16,8 @@ public struct BF16Operands: Equatable {
 /// `Float` matrix products: oneDNN (`OneDNNMatmul`, its own CPU dispatch) for every bfloat16
 /// product it implements and for float32 ones unless OpenBLAS runs AVX-512 kernels
 /// (`MatmulBackends.oneDNNFloat32`), which then keep the float32 products whose B is not stored
-/// transposed; OpenBLAS (split over the kernel threads) otherwise: for `alpha` other than 1,
+/// transposed or that are narrower than `MatmulBackends.transposedBMinimum`; OpenBLAS (split over
+/// the kernel threads) otherwise: for `alpha` other than 1,
 /// `beta` other than 0 and 1, empty products, and problems oneDNN turns down. bfloat16 products
 /// oneDNN turns down run as OpenBLAS sgemm on the rounded operands widened back to float32, which
 /// is exact: the same inputs, float32 accumulation.
