@@ -1,3 +1,5 @@
+import CLaneMath
+
 /// Conversions between `Float` and bfloat16 bit patterns (the upper 16 bits of a float32:
 /// sign, 8 exponent bits, 7 mantissa bits), 16 values per vector instruction and split over
 /// the kernel threads: the bf16 copy of the weights is refreshed from all of them every step.
@@ -48,16 +50,10 @@ public enum BFloat16 {
     /// float32 bit patterns to bfloat16 ones: add 0x7FFF plus the lowest kept bit and drop the low
     /// half (round to nearest, ties to even; finite values past the largest bfloat16 become ±inf);
     /// NaNs keep their sign and top payload bits, with the quiet bit set. Lane-wise integer
-    /// arithmetic only (the NaN choice as a bit mask): a `SIMDMask` select compiles to a loop over
-    /// the lanes through the stack, which made this 10x slower.
+    /// arithmetic in C (`dpo_lane_bf16_round16`): Swift's narrowing of a `SIMD16<UInt32>` and its
+    /// `SIMDMask` selects compile to 128-bit pieces or a loop over the lanes.
     @inline(__always)
-    static func rounded(_ bits: SIMD16<UInt32>) -> SIMD16<UInt16> {
-        let high = bits &>> 16
-        let nearest = (bits &+ 0x7FFF &+ (high & 1)) &>> 16
-        // All ones where the magnitude exceeds +inf's pattern (a NaN): 0x7F80_0000 - magnitude wraps.
-        let nan = SIMD16<UInt32>(repeating: 0) &- ((0x7F80_0000 &- (bits & 0x7FFF_FFFF)) &>> 31)
-        return SIMD16<UInt16>(truncatingIfNeeded: (nearest & ~nan) | ((high | 0x40) & nan))
-    }
+    static func rounded(_ bits: SIMD16<UInt32>) -> SIMD16<UInt16> { dpo_lane_bf16_round16(bits) }
 
     /// `rounded` for one value (the tail of a conversion).
     @inline(__always)
