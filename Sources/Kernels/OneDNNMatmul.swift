@@ -129,11 +129,11 @@ enum OneDNNMatmul {
     /// when oneDNN has no implementation for the problem (nothing is written then).
     /// With `bf16`, `a` and `b` point to bfloat16 bit patterns (`UInt16`), else to `Float`.
     ///
-    /// The rows (`m`) and the depth (`k`) run in at most two pieces each: the largest multiple of
-    /// `shapeQuantum`, then the rest (the depth's second piece accumulates onto the first). Batches of
-    /// varying lengths then need at most (longest / quantum + quantum) primitives per layer product,
-    /// not one per length: creating one costs ~15 ms (its kernels are generated code), and a run on
-    /// data of varying lengths met a new length at almost every step.
+    /// The token dimension (the rows of an `A` stored as is, the depth of one stored transposed) runs
+    /// in at most two pieces: the largest multiple of `shapeQuantum`, then the rest (see
+    /// `Problem.pieces`). Batches of varying lengths then need at most (longest / quantum + quantum)
+    /// primitives per layer product, not one per length: creating one costs ~15 ms (its kernels are
+    /// generated code), and a run on data of varying lengths met a new length at almost every step.
     static func run(_ problem: Problem, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>) -> Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -293,19 +293,22 @@ extension OneDNNMatmul.Problem {
         return whole == 0 || whole == count ? [(0, count)] : [(0, whole), (whole, count - whole)]
     }
 
-    /// This product as the products of `OneDNNMatmul.run`'s pieces, in the order they run: rows
-    /// split at a multiple of `shapeQuantum`, and within each row piece the depth, whose second piece
-    /// accumulates onto the first. Together they compute exactly the rows and sums of the whole.
+    /// This product as the products of `OneDNNMatmul.run`'s pieces, in the order they run: the
+    /// dimension of `A` that varies between batches (its tokens) split at a multiple of
+    /// `shapeQuantum`, which is the rows of an `A` stored as is and the depth of one stored
+    /// transposed (a weight gradient), whose second piece accumulates onto the first. Together they
+    /// compute exactly the rows and sums of the whole.
     ///
-    /// Rows of an `A` stored transposed stay whole: oneDNN 2.6's brgemm takes such an `A` only when
-    /// its stride equals the rows read (else it picks `gemm:jit`, at 250 against 380 GFLOP/s for the
-    /// LM head's 50,257 x 256 x 768 weight gradient), and those rows are a model dimension (input
-    /// channels, the vocabulary) that never varies between batches.
+    /// The other dimension of `A` stays whole: it is a model dimension (channels, the vocabulary)
+    /// that never varies, and oneDNN 2.6's brgemm takes `A` only when its stride equals that
+    /// dimension (else it picks `gemm:jit`: 250 against 380 GFLOP/s for the LM head's 50,257 x 256
+    /// x 768 weight gradient with its rows split; the LM head's input gradient, a depth of 50,257
+    /// split as 50,240 + 17, ran two `gemm:jit` primitives).
     var pieces: [OneDNNMatmul.Piece] {
         let quantum = OneDNNMatmul.shapeQuantum
         var pieces: [OneDNNMatmul.Piece] = []
         for rows in transA ? [(start: 0, count: m)] : Self.split(m, quantum) {
-            for (index, depth) in Self.split(k, quantum).enumerated() {
+            for (index, depth) in (transA ? Self.split(k, quantum) : [(start: 0, count: k)]).enumerated() {
                 var piece = self
                 piece.m = rows.count
                 piece.k = depth.count

@@ -86,8 +86,9 @@ final class MatmulBackendTests: XCTestCase {
         }
     }
 
-    /// oneDNN runs rows and depths that are not multiples of 64 in two pieces each (`OneDNNMatmul.run`):
-    /// 130 rows = 128 + 2 and a depth of 131 = 128 + 3, every layout, strides wider than the matrix.
+    /// oneDNN runs a token dimension that is not a multiple of 64 in two pieces (`Problem.pieces`):
+    /// 130 rows = 128 + 2 of an `A` stored as is, a depth of 131 = 128 + 3 of one stored transposed;
+    /// every layout, strides wider than the matrix.
     func testProductsRunInPiecesMatchFloat64() {
         checkOneDNNLayouts(transA: [false, true], m: 130, n: 20, k: 131)
     }
@@ -170,5 +171,25 @@ final class MatmulBackendTests: XCTestCase {
                    beta: 0, c: &c, ldc: n, bf16: nil)
         XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1)
         XCTAssertEqual(c[m * n - 1], 16, "last value: 128 · 0.5 · 0.25")
+    }
+
+    /// A product whose `A` is stored as is keeps its depth whole (a model dimension: channels, or the
+    /// vocabulary of the LM head's input gradient), so oneDNN sees `A`'s stride equal to its depth
+    /// (what its brgemm kernels need): 128 rows and a depth of 130 are one primitive, not 128 + 2
+    /// deep in two, in both precisions, and every value is the exact sum.
+    func testDepthOfUntransposedAStaysWhole() {
+        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
+        MatmulBackends.oneDNNFloat32 = true
+        defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
+        let m = 128, n = 24, k = 130
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+        for bf16 in [nil, BF16Operands()] {
+            var c = [Float](repeating: .nan, count: m * n)
+            let before = MatmulBackends.oneDNNPrimitivesCreated
+            Float.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                       beta: 0, c: &c, ldc: n, bf16: bf16)
+            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1, "bf16 \(bf16 != nil)")
+            XCTAssertEqual(Set(c), [Float(k) / 8], "every value: 130 · 0.5 · 0.25")
+        }
     }
 }
