@@ -160,36 +160,31 @@ final class MatmulBackendTests: XCTestCase {
     /// vocabulary) keeps its rows whole, so oneDNN sees `A`'s stride equal to its rows (what its brgemm
     /// kernels need): 130 rows and a depth of 128 are one primitive, not 128 + 2 rows in two.
     func testTransposedRowsStayWhole() {
-        let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
-        MatmulBackends.oneDNNFloat32 = true
-        defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
-        let m = 130, n = 24, k = 128
-        let a = [Float](repeating: 0.5, count: k * m), b = [Float](repeating: 0.25, count: k * n)
-        var c = [Float](repeating: 0, count: m * n)
-        let before = MatmulBackends.oneDNNPrimitivesCreated
-        Float.gemm(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: m, b: b, ldb: n,
-                   beta: 0, c: &c, ldc: n, bf16: nil)
-        XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1)
-        XCTAssertEqual(c[m * n - 1], 16, "last value: 128 · 0.5 · 0.25")
+        checkRunsAsOnePrimitive(transA: true, m: 130, n: 24, k: 128)
     }
 
     /// A product whose `A` is stored as is keeps its depth whole (a model dimension: channels, or the
     /// vocabulary of the LM head's input gradient), so oneDNN sees `A`'s stride equal to its depth
     /// (what its brgemm kernels need): 128 rows and a depth of 130 are one primitive, not 128 + 2
-    /// deep in two, in both precisions, and every value is the exact sum.
+    /// deep in two.
     func testDepthOfUntransposedAStaysWhole() {
+        checkRunsAsOnePrimitive(transA: false, m: 128, n: 24, k: 130)
+    }
+
+    /// A product of new dimensions creates exactly one oneDNN primitive, in float32 and in bfloat16,
+    /// and every value is the exact sum (k · 0.5 · 0.25).
+    func checkRunsAsOnePrimitive(transA: Bool, m: Int, n: Int, k: Int, line: UInt = #line) {
         let oneDNNFloat32 = MatmulBackends.oneDNNFloat32
         MatmulBackends.oneDNNFloat32 = true
         defer { MatmulBackends.oneDNNFloat32 = oneDNNFloat32 }
-        let m = 128, n = 24, k = 130
         let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
         for bf16 in [nil, BF16Operands()] {
             var c = [Float](repeating: .nan, count: m * n)
             let before = MatmulBackends.oneDNNPrimitivesCreated
-            Float.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+            Float.gemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: transA ? m : k, b: b, ldb: n,
                        beta: 0, c: &c, ldc: n, bf16: bf16)
-            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1, "bf16 \(bf16 != nil)")
-            XCTAssertEqual(Set(c), [Float(k) / 8], "every value: 130 · 0.5 · 0.25")
+            XCTAssertEqual(MatmulBackends.oneDNNPrimitivesCreated - before, 1, "bf16 \(bf16 != nil)", line: line)
+            XCTAssertEqual(Set(c), [Float(k) / 8], "every value: k · 0.5 · 0.25, bf16 \(bf16 != nil)", line: line)
         }
     }
 }
