@@ -15,15 +15,9 @@ public enum BFloat16 {
     /// while they are in cache.
     public static func roundOnThisThread(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<UInt16>,
                                          count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            let x = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt32>.self)
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: rounded(x), as: SIMD16<UInt16>.self)
-            i += 16
-        }
-        while i < count {
-            destination[i] = rounded(source[i].bitPattern)
-            i += 1
+        for (i, n) in chunks(of: SIMD16<Float>.self, in: 0..<count) {
+            let x = SIMD16<Float>(loadingFrom: source + i, count: n, padding: 0)
+            rounded(unsafeBitCast(x, to: SIMD16<UInt32>.self)).store(to: destination + i, count: n)
         }
     }
 
@@ -54,12 +48,4 @@ public enum BFloat16 {
     /// `SIMDMask` selects compile to 128-bit pieces or a loop over the lanes.
     @inline(__always)
     static func rounded(_ bits: SIMD16<UInt32>) -> SIMD16<UInt16> { dpo_lane_bf16_round16(bits) }
-
-    /// `rounded` for one value (the tail of a conversion).
-    @inline(__always)
-    static func rounded(_ bits: UInt32) -> UInt16 {
-        let high = bits >> 16
-        if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(truncatingIfNeeded: high | 0x40) }
-        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ (high & 1)) >> 16)
-    }
 }

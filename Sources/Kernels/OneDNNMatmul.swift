@@ -278,7 +278,7 @@ extension OneDNNMatmul.Problem {
     var rowParts: [(start: Int, count: Int)] {
         let quantum = OneDNNMatmul.shapeQuantum
         let parts = min(threads, m / quantum)
-        guard parts > 1, !transA, k * n <= OneDNNMatmul.rowSplitLimit else { return [(0, m)] }
+        guard parts > 1, tokensAreRows, k * n <= OneDNNMatmul.rowSplitLimit else { return [(0, m)] }
         let blocks = m / quantum
         return (0..<parts).map { part in
             let start = part * blocks / parts * quantum
@@ -286,6 +286,12 @@ extension OneDNNMatmul.Problem {
             return (start, end - start)
         }
     }
+
+    /// Whether the dimension of `A` that varies between batches (its tokens) is the rows (`A` stored
+    /// as is: forward products, input gradients), else the depth (`A` stored transposed: weight
+    /// gradients). Only that dimension is ever cut (`pieces`, `rowParts`): the other is a model
+    /// dimension, and oneDNN's brgemm wants `A`'s stride equal to it.
+    var tokensAreRows: Bool { !transA }
 
     /// `0..<count` as the largest multiple of `quantum` and the rest (one piece when either is empty).
     static func split(_ count: Int, _ quantum: Int) -> [(start: Int, count: Int)] {
@@ -307,8 +313,8 @@ extension OneDNNMatmul.Problem {
     var pieces: [OneDNNMatmul.Piece] {
         let quantum = OneDNNMatmul.shapeQuantum
         var pieces: [OneDNNMatmul.Piece] = []
-        for rows in transA ? [(start: 0, count: m)] : Self.split(m, quantum) {
-            for (index, depth) in (transA ? Self.split(k, quantum) : [(start: 0, count: k)]).enumerated() {
+        for rows in tokensAreRows ? Self.split(m, quantum) : [(start: 0, count: m)] {
+            for (index, depth) in (tokensAreRows ? [(start: 0, count: k)] : Self.split(k, quantum)).enumerated() {
                 var piece = self
                 piece.m = rows.count
                 piece.k = depth.count
